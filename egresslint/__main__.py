@@ -1,0 +1,5 @@
+"""``python -m egresslint``."""
+
+from egresslint.cli import main
+
+raise SystemExit(main())

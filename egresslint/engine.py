@@ -1,0 +1,158 @@
+"""The one orchestrator: discover -> read -> frontends -> inventory -> rules -> filter -> Report.
+
+This is the library API (``egresslint.scan``). It never raises for bad input: unreadable files
+become notifications, broken files EGL001 findings, and an internal error in a frontend or a
+rule becomes a notification naming it (set ``EGRESSLINT_STRICT=1`` to raise instead, as the
+tests do).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from collections.abc import Iterable
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from egresslint.config import Config
+from egresslint.files import Candidate, discover, find_root, read
+from egresslint.findings import Finding, Severity
+from egresslint.frontends import FrontendResult, SourceFile
+from egresslint.inventory import Inventory
+from egresslint.model import Location
+from egresslint.registry import Registry
+from egresslint.registry import load as load_registry
+from egresslint.report import Notification, Report
+
+# file kind -> frontend module; declarative kinds replay before scripts
+FRONTENDS: dict[str, str] = {
+    "script": "egresslint.frontends.azcli",
+}
+DECLARATIVE = ("json", "yaml")
+
+
+def _strict() -> bool:
+    return os.environ.get("EGRESSLINT_STRICT", "") not in ("", "0")
+
+
+def scan(paths: Any = ".", config: Config | None = None, root: Path | None = None) -> Report:
+    started = time.perf_counter()
+    config = config or Config()
+    path_list = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)] or [Path(".")]
+    root = (root or find_root(path_list)).resolve()
+    notes: list[Notification] = []
+    excludes = (*config.exclude, *config.extend_exclude)
+    candidates = discover(path_list, root, notes, excludes)
+    registry = load_registry()
+    notes.extend(Notification("warning", message) for message in registry.errors)
+
+    sources: dict[str, str] = {}
+    results: list[tuple[Candidate, FrontendResult]] = []
+    for cand in candidates:
+        loaded = read(cand, config.max_file_size)
+        if loaded.note is not None:
+            notes.append(loaded.note)
+        if loaded.source is None:
+            continue
+        sources[cand.display] = loaded.source.text
+        result = _run_frontend(loaded.source, notes)
+        if loaded.decode_error is not None:
+            line, column, message = loaded.decode_error
+            result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
+                                              Location(cand.display, line, column)))
+        results.append((cand, result))
+
+    inventory = build_inventory(results, config)
+    findings = run_rules(inventory, registry, config, notes)
+    findings = filter_findings(findings, registry, config)
+    return Report(
+        findings=findings,
+        files=[c.display for c, _ in results],
+        notifications=notes,
+        root=str(root),
+        sources=sources,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def _run_frontend(source: SourceFile, notes: list[Notification]) -> FrontendResult:
+    module = FRONTENDS.get(source.kind)
+    if module is None:
+        return FrontendResult(skipped=f"no frontend for {source.kind} files")
+    try:
+        return import_module(module).load(source)
+    except RecursionError:
+        return FrontendResult(findings=[Finding(
+            "EGL001", "nesting too deep to analyse", Severity.ERROR, Location(source.path, 1, 1))])
+    except Exception as exc:
+        if _strict():
+            raise
+        notes.append(Notification("error", f"internal error while reading this file ({type(exc).__name__}: "
+                                  f"{exc}); please report it", source.path))
+        return FrontendResult()
+
+
+def build_inventory(results: Iterable[tuple[Candidate, FrontendResult]], config: Config) -> Inventory:
+    ordered = sorted(results, key=lambda r: (r[0].kind not in DECLARATIVE, r[0].display))
+    facts: dict[str, Any] = {"config": config.facts, "cloud": config.cloud, "region": config.region}
+    inventory = Inventory(facts)
+    for _cand, result in ordered:
+        inventory.diagnostics.extend(result.findings)
+        for key, value in result.facts.items():
+            existing = facts.get(key)
+            if isinstance(existing, list) and isinstance(value, list):
+                existing.extend(value)
+            elif isinstance(existing, dict) and isinstance(value, dict):
+                existing.update(value)
+            else:
+                facts[key] = value
+        inventory.replay(result.operations)
+    return inventory
+
+
+def run_rules(inventory: Inventory, registry: Registry, config: Config,
+              notes: list[Notification]) -> list[Finding]:
+    selected = selected_rules(registry, config)
+    findings: list[Finding] = []
+    for rule_id in selected:
+        rule = registry.rules[rule_id]()
+        try:
+            findings.extend(rule.check(inventory))
+        except Exception as exc:
+            if _strict():
+                raise
+            notes.append(Notification("error", f"internal error in rule {rule_id} ({type(exc).__name__}: "
+                                      f"{exc}); its findings are missing, please report it"))
+    return findings
+
+
+def selected_rules(registry: Registry, config: Config) -> list[str]:
+    """Rule IDs to run: ``select`` (all when empty) minus ``ignore``; EGL004 findings can come
+    from any rule, so it is filtered later rather than not run."""
+    chosen = set(registry.rules)
+    if config.select:
+        chosen = {rid for token in config.select for rid in registry.resolve(token)}
+    return sorted(chosen)
+
+
+def _matches(rule_id: str, tokens: Iterable[str], registry: Registry) -> bool:
+    return any(rule_id in registry.resolve(t) for t in tokens)
+
+
+def filter_findings(findings: list[Finding], registry: Registry, config: Config) -> list[Finding]:
+    out: dict[tuple[Any, ...], Finding] = {}
+    for f in findings:
+        if config.select and not _matches(f.rule_id, config.select, registry):
+            continue
+        if config.ignore and _matches(f.rule_id, config.ignore, registry):
+            continue
+        if config.only_files is not None and f.location.file not in config.only_files:
+            continue
+        if any(fnmatch.fnmatch(f.location.file, glob) and _matches(f.rule_id, rules, registry)
+               for glob, rules in config.per_file_ignores):
+            continue
+        key = (f.rule_id, f.location.file, f.location.line, f.location.column, f.message)
+        out.setdefault(key, f)
+    return sorted(out.values(), key=Finding.sort_key)

@@ -1,0 +1,244 @@
+"""Discovery: paths -> the files to scan, with their kind; and reading them safely.
+
+Directories are walked without following symlinks (no loops); VCS, vendor and virtualenv
+folders and anything ``.gitignore``d are skipped; files given explicitly are always read.
+Reading never raises: undecodable, binary, oversized or vanished files become notices or
+EGL001 findings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from egresslint.frontends import FileKind, SourceFile
+from egresslint.report import Notification
+
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".bzr", "node_modules", "vendor", "third_party", ".venv", "venv",
+    "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".egresslint_cache", "site-packages", ".terraform", ".idea", ".vscode",
+})
+SCRIPT_SUFFIXES: dict[str, str | None] = {
+    ".sh": "bash", ".bash": "bash", ".zsh": "bash", ".ksh": "bash", ".azcli": None,
+    ".ps1": "powershell", ".psm1": "powershell",
+}
+DATA_SUFFIXES: dict[str, FileKind] = {
+    ".json": "json", ".jsonc": "json", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown",
+    ".markdown": "markdown",
+}
+SHELLS = ("sh", "bash", "zsh", "ksh", "dash", "pwsh", "powershell")
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path  # as found (absolute)
+    display: str  # relative to the root, POSIX separators
+    kind: FileKind
+    dialect: str | None = None
+
+
+def find_root(paths: Iterable[Path]) -> Path:
+    """The project root: the nearest folder (upwards from the scanned paths) holding
+    ``.egresslint.yaml``, a ``pyproject.toml`` with ``[tool.egresslint]``, or ``.git``;
+    otherwise the common folder of the paths."""
+    resolved = [p.resolve() for p in paths]
+    common = Path(os.path.commonpath([str(p) for p in resolved])) if resolved else Path.cwd()
+    start = common if common.is_dir() else common.parent
+    for folder in (start, *start.parents):
+        if (folder / ".egresslint.yaml").is_file() or (folder / ".git").exists():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "[tool.egresslint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+                    return folder
+            except OSError:
+                pass
+    return start
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path.resolve(), root)).as_posix()
+
+
+class _Ignores:
+    """``.gitignore`` files met during the walk, each applying below its folder."""
+
+    def __init__(self, root: Path) -> None:
+        self._specs: list[tuple[Path, object]] = []
+        self._root = root
+
+    def add_folder(self, folder: Path) -> None:
+        gi = folder / ".gitignore"
+        if not gi.is_file():
+            return
+        try:
+            import pathspec
+
+            lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+            self._specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
+        except (OSError, ImportError, ValueError):
+            return
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for folder, spec in self._specs:
+            try:
+                rel = path.relative_to(folder).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
+                return True
+        return False
+
+
+def classify(path: Path, sniff: bool = True) -> tuple[FileKind, str | None] | None:
+    """The kind of file (and script dialect) by extension, or by shebang when it has none."""
+    suffix = path.suffix.lower()
+    if suffix in SCRIPT_SUFFIXES:
+        return "script", SCRIPT_SUFFIXES[suffix]
+    if suffix in DATA_SUFFIXES:
+        return DATA_SUFFIXES[suffix], None
+    if suffix or not sniff:
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(128)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    words = first[2:].replace("/", " ").split()
+    for word in words:
+        if word in SHELLS:
+            return "script", ("powershell" if word in ("pwsh", "powershell") else "bash")
+    return None
+
+
+def discover(paths: Iterable[Path], root: Path, notes: list[Notification],
+             extra_excludes: Iterable[str] = ()) -> list[Candidate]:
+    """Files to scan, sorted by display path (deterministic output)."""
+    import fnmatch
+
+    excludes = tuple(extra_excludes)
+    found: dict[str, Candidate] = {}
+
+    def excluded(display: str) -> bool:
+        return any(fnmatch.fnmatch(display, pat) or fnmatch.fnmatch(display.rsplit("/", 1)[-1], pat)
+                   or display.startswith(pat.rstrip("/") + "/") for pat in excludes)
+
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            notes.append(Notification("error", f"{given}: no such file or directory", str(given)))
+            continue
+        if given.is_file():
+            kind = classify(given)
+            display = display_path(given, root)
+            if kind is not None:
+                found[display] = Candidate(given, display, kind[0], kind[1])
+            continue
+        for cand in _walk(given, root, notes):
+            if not excluded(cand.display):
+                found.setdefault(cand.display, cand)
+    return [found[k] for k in sorted(found)]
+
+
+def _walk(top: Path, root: Path, notes: list[Notification]) -> Iterator[Candidate]:
+    ignores = _Ignores(root)
+    # .gitignore files above the scanned folder, up to the root, apply too
+    top_resolved = top.resolve()
+    for folder in reversed([top_resolved, *top_resolved.parents]):
+        if folder == root or root in folder.parents:
+            ignores.add_folder(folder)
+
+    def onerror(err: OSError) -> None:
+        notes.append(Notification("warning", f"cannot read folder: {err.strerror}", err.filename))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
+        here = Path(dirpath)
+        if here != top:
+            ignores.add_folder(here.resolve())
+        kept = []
+        for d in sorted(dirnames):
+            full = here / d
+            if d in SKIP_DIRS or full.is_symlink() or ignores.ignored(full.resolve(), True):
+                continue
+            kept.append(d)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            full = here / name
+            if ignores.ignored(full.resolve() if not full.is_symlink() else full.absolute(), False):
+                continue
+            kind = classify(full)
+            if kind is not None:
+                yield Candidate(full, display_path(full, root), kind[0], kind[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    source: SourceFile | None
+    note: Notification | None = None
+    decode_error: tuple[int, int, str] | None = None  # line, column, message -> EGL001
+
+
+def read(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
+    """Read and decode a candidate. UTF-8 (BOM allowed) or UTF-16/32 with a BOM; binary files
+    (NUL bytes) are skipped; invalid UTF-8 decodes with replacement and reports EGL001 at the
+    first bad byte."""
+    try:
+        size = cand.path.stat().st_size
+        if size > max_size:
+            return ReadResult(None, Notification(
+                "warning", f"skipped: {size:,} bytes is over --max-file-size ({max_size:,})", cand.display))
+        data = cand.path.read_bytes()
+    except FileNotFoundError:
+        return ReadResult(None, Notification("warning", "skipped: the file disappeared during the scan",
+                                             cand.display))
+    except OSError as exc:
+        return ReadResult(None, Notification("error", f"cannot read file: {exc.strerror or exc}", cand.display))
+    text, error = decode(data)
+    if text is None:
+        return ReadResult(None, Notification("warning", "skipped: binary file", cand.display))
+    return ReadResult(SourceFile(cand.display, text, cand.kind, cand.dialect), decode_error=error)
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes) -> tuple[str | None, tuple[int, int, str] | None]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _normalise(data.decode(encoding)), None
+            except UnicodeDecodeError as exc:
+                return _normalise(data.decode(encoding, errors="replace")), _position(data, exc.start, str(exc))
+    if b"\x00" in data[:8192]:
+        return None, None
+    try:
+        return _normalise(data.decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        return _normalise(text), _position(data, exc.start, f"invalid UTF-8 byte 0x{data[exc.start]:02x}")
+
+
+def _normalise(text: str) -> str:
+    # CRLF and lone CR read as LF so every frontend counts lines the same way
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _position(data: bytes, offset: int, message: str) -> tuple[int, int, str]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")) + 1
+    return line, column, message

@@ -1,0 +1,506 @@
+"""The inventory: every operation of every file replayed into one resolved graph.
+
+It merges resources by identity, keeps parent/child links, resolves symbolic values
+(``$(az ... --query ...)`` results) against the ARM-shaped view of the resource, and answers
+the questions many rules share: the effective route of a subnet, the firewall at a next hop,
+a cluster's egress path, the state of a subnet when a cluster was created.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from egresslint import net
+from egresslint.findings import Finding, Related, Severity
+from egresslint.model import (
+    RESOURCE_CLASSES,
+    Cluster,
+    EgressSnapshot,
+    Firewall,
+    FirewallIpConfig,
+    Location,
+    NodePool,
+    Operation,
+    PublicIp,
+    Ref,
+    Resource,
+    Route,
+    RouteTable,
+    Subnet,
+    Symbol,
+    Value,
+    VirtualNetwork,
+)
+
+R = TypeVar("R", bound=Resource)
+
+FIREWALL_SUBNET = "azurefirewallsubnet"
+FIREWALL_MANAGEMENT_SUBNET = "azurefirewallmanagementsubnet"
+INTERNET = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveRoute:
+    """The route that carries ``destination`` out of a subnet.
+
+    ``route`` is the user route that wins (None when a system route does); ``certain`` is
+    False when a user route with an unknown prefix (variable, service tag) might win instead.
+    """
+
+    destination: str
+    next_hop_type: str | None  # canonical spelling, or None when unknown
+    next_hop_ip: Value | None
+    route: Route | None
+    route_table: RouteTable | None
+    certain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class HopTarget:
+    """What sits at a next-hop IP. ``relation``: ``private`` (the firewall's private IP),
+    ``public`` (one of its public IPs), ``firewall-subnet`` (another address inside its
+    AzureFirewallSubnet), ``subnet`` (an address in a scanned subnet without an appliance),
+    ``outside`` (not in anything scanned), ``unknown`` (the IP itself is not known)."""
+
+    relation: str
+    firewall: Firewall | None = None
+    subnet: Subnet | None = None
+    public_ip: PublicIp | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EgressPath:
+    """A cluster's way out to the Internet from one node subnet."""
+
+    cluster: Cluster
+    pools: tuple[NodePool, ...]
+    subnet: Subnet | None
+    route: EffectiveRoute | None
+    hop: HopTarget | None
+
+    @property
+    def firewall(self) -> Firewall | None:
+        return self.hop.firewall if self.hop else None
+
+
+@dataclass
+class _Index:
+    by_ref: dict[Ref, Resource] = field(default_factory=dict)
+    loose: dict[tuple[str, tuple[str, ...]], list[Ref]] = field(default_factory=lambda: defaultdict(list))
+    children: dict[Ref, list[Ref]] = field(default_factory=lambda: defaultdict(list))
+    by_kind: dict[str, list[Ref]] = field(default_factory=lambda: defaultdict(list))
+
+
+class Inventory:
+    """Build with :meth:`replay`; then query. Resources keep insertion order (deterministic)."""
+
+    def __init__(self, facts: dict[str, Any] | None = None) -> None:
+        self._ix = _Index()
+        # Input findings: those of the frontends (parse errors, typography, flags...) plus those
+        # only replay can see (EGL005 on a rule collection az refuses to create). The input
+        # rules report them, so selection and suppression treat them like any other.
+        self.diagnostics: list[Finding] = []
+        self.facts: dict[str, Any] = facts or {}
+        self.problems: list[str] = []  # internal inconsistencies (a frontend bug); tests keep it empty
+        self._failed_groups: set[tuple[str, int]] = set()
+
+    # ------------------------------------------------------------------ building
+    def replay(self, operations: Iterable[Operation]) -> Inventory:
+        for op in operations:
+            self.apply(op)
+        return self
+
+    def apply(self, op: Operation) -> None:
+        group_key = (op.location.file, op.group)
+        if op.group and group_key in self._failed_groups:
+            return
+        if op.action == "delete":
+            self._delete(op.ref)
+            return
+        existing = self.get(op.ref)
+        if op.action == "ensure":
+            if existing is not None and existing.declared:
+                return
+            missing = [name for name in op.required if op.changes.get(name) is None]
+            if missing and existing is None:
+                self._failed_groups.add(group_key)
+                self._ensure_failed(op, missing)
+                return
+        if existing is None:
+            existing = self._new(op.ref, op.location, declared=op.action != "update")
+        elif op.action in ("create", "ensure") and not existing.declared:
+            existing.declared = True
+            existing.location = op.location
+        existing.history.append(op)
+        self._set_fields(existing, op)
+        if isinstance(existing, Cluster) and op.action == "create":
+            existing.created = True
+            existing.egress_at_creation = self._snapshot(existing)
+
+    def _ensure_failed(self, op: Operation, missing: list[str]) -> None:
+        flags = " and ".join(f"--{name}" for name in missing)
+        parent = op.ref.parent.label if op.ref.parent else "?"
+        self.diagnostics.append(Finding(
+            rule_id="EGL005",
+            severity=Severity.ERROR,
+            location=op.location,
+            message=(
+                f"{op.command or 'this command'} creates rule collection '{op.ref.label}' on "
+                f"'{parent}' (it does not exist yet) but lacks {flags}: az refuses it "
+                f"(\"usage error: --collection-name NEW_NAME --priority INT --action ACTION\") and "
+                f"the rule is never created; give the first rule of a new collection --priority "
+                f"and --action, and omit them on later rules"
+            ),
+            subject=f"ensure:{op.ref.kind}:{op.ref.name}",
+        ))
+
+    def _new(self, ref: Ref, location: Location, declared: bool) -> Resource:
+        if ref.parent is not None:
+            parent = self.get(ref.parent)
+            if parent is None:
+                parent = self._new(ref.parent, location, declared=False)
+            ref = Ref(ref.kind, ref.name, ref.group, parent.ref, ref.display)
+        cls = RESOURCE_CLASSES.get(ref.kind)
+        if cls is None:
+            self.problems.append(f"unknown resource kind {ref.kind!r}")
+            cls = Resource
+        res = cls(ref=ref, location=location, declared=declared)
+        ix = self._ix
+        ix.by_ref[ref] = res
+        ix.loose[ref.loose_key()].append(ref)
+        ix.by_kind[ref.kind].append(ref)
+        if ref.parent is not None:
+            ix.children[ref.parent].append(ref)
+        return res
+
+    def _delete(self, ref: Ref) -> None:
+        res = self.get(ref)
+        if res is None:
+            return
+        for child in list(self._ix.children.get(res.ref, ())):
+            self._delete(child)
+        ix = self._ix
+        ix.by_ref.pop(res.ref, None)
+        ix.loose[res.ref.loose_key()].remove(res.ref)
+        ix.by_kind[res.ref.kind].remove(res.ref)
+        if res.ref.parent is not None and res.ref in ix.children.get(res.ref.parent, []):
+            ix.children[res.ref.parent].remove(res.ref)
+
+    def _set_fields(self, res: Resource, op: Operation) -> None:
+        for name, value in op.changes.items():
+            if not hasattr(res, name) or name in ("ref", "history"):
+                self.problems.append(f"{op.command}: {type(res).__name__} has no field {name!r}")
+                continue
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == "append":
+                current = getattr(res, name)
+                if isinstance(current, list):
+                    current.extend(value[1])
+                    continue
+                value = list(value[1])
+            setattr(res, name, list(value) if isinstance(value, list) else value)
+
+    # ------------------------------------------------------------------ lookup
+    def get(self, ref: Ref | None) -> Resource | None:
+        """The resource ``ref`` names. When the group is not known on one side, a unique
+        match by kind and name chain is taken (a script may say ``-g $RG`` where an ARM
+        template says nothing)."""
+        if ref is None:
+            return None
+        ix = self._ix
+        hit = ix.by_ref.get(ref)
+        if hit is not None:
+            return hit
+        candidates = ix.loose.get(ref.loose_key(), ())
+        if len(candidates) == 1:
+            return ix.by_ref[candidates[0]]
+        if candidates:
+            groups = [c for c in candidates if ref.group is None or c.group is None or c.group == ref.group]
+            if len(groups) == 1:
+                return ix.by_ref[groups[0]]
+        return None
+
+    def typed(self, ref: Ref | None, cls: type[R]) -> R | None:
+        res = self.get(ref)
+        return res if isinstance(res, cls) else None
+
+    def all(self, cls: type[R]) -> list[R]:
+        ix = self._ix
+        return [r for ref in ix.by_kind.get(cls.KIND, ()) if isinstance(r := ix.by_ref[ref], cls)]
+
+    def resources(self) -> Iterator[Resource]:
+        return iter(self._ix.by_ref.values())
+
+    def children(self, parent: Resource | Ref, cls: type[R]) -> list[R]:
+        ref = parent.ref if isinstance(parent, Resource) else parent
+        ix = self._ix
+        return [r for c in ix.children.get(ref, ()) if isinstance(r := ix.by_ref[c], cls)]
+
+    def parent(self, res: Resource) -> Resource | None:
+        return self.get(res.ref.parent)
+
+    # ------------------------------------------------------------------ values
+    def resolve(self, value: Value | None) -> Value | None:
+        """A symbolic value made as concrete as the scan allows: the JMESPath query of a
+        ``$(az ... show --query ...)`` evaluated over the ARM-shaped view of the resource."""
+        if value is None or value.symbol is None:
+            return value
+        sym = value.symbol
+        if sym.query.startswith("derived:"):
+            return value
+        res = self.get(sym.ref)
+        if res is None:
+            return value
+        import jmespath
+
+        try:
+            result = jmespath.search(sym.query, self.view(res))
+        except Exception:  # any JMESPath error: the value stays symbolic
+            return value
+        if isinstance(result, Value):
+            if sym.suffix and result.known is not None:
+                return Value.literal(result.known + sym.suffix, value.location)
+            if sym.suffix:
+                return value
+            return result.with_location(value.location) if result.location is None else result
+        if isinstance(result, str | int) and not isinstance(result, bool):
+            return Value.literal(f"{result}{sym.suffix}", value.location)
+        return value
+
+    def view(self, res: Resource) -> dict[str, Any]:
+        """The ARM-shaped JSON `az <kind> show` would print, with Values as leaves (only the
+        properties rules and queries need)."""
+        def sym(query: str) -> Value:
+            return Value.symbolic(Symbol(res.ref, query), f"<{query} of {res.name}>")
+
+        out: dict[str, Any] = {"id": sym("id"), "name": Value.literal(res.name)}
+        if isinstance(res, Firewall):
+            configs = []
+            for i, cfg in enumerate(res.ip_configs):
+                configs.append({
+                    "name": cfg.name,
+                    "privateIPAddress": self.firewall_private_ip(res, i),
+                    "publicIPAddress": {"id": self._id_value(cfg.public_ip)},
+                    "subnet": {"id": self._id_value(cfg.subnet)},
+                })
+            if not configs:
+                configs.append({"privateIPAddress": self.firewall_private_ip(res, 0)})
+            out["ipConfigurations"] = configs
+        elif isinstance(res, PublicIp):
+            out["ipAddress"] = res.ip_address or sym("ipAddress")
+        elif isinstance(res, Subnet):
+            prefixes = res.address_prefixes
+            out["addressPrefix"] = prefixes[0] if prefixes else None
+            out["addressPrefixes"] = list(prefixes)
+        elif isinstance(res, VirtualNetwork):
+            out["addressSpace"] = {"addressPrefixes": list(res.address_prefixes)}
+        return out
+
+    def _id_value(self, ref: Ref | None) -> Value | None:
+        if ref is None:
+            return None
+        return Value.symbolic(Symbol(ref, "id"), f"<id of {ref.label}>")
+
+    def ref_of(self, value: Value | None, kind: str) -> Ref | None:
+        """The resource a value points at when it is ``$(az <kind> show ... --query id)``."""
+        if value is None or value.symbol is None:
+            return None
+        sym = value.symbol
+        if sym.ref.kind == kind and sym.query.lower() == "id" and not sym.suffix:
+            return sym.ref
+        return None
+
+    # ------------------------------------------------------------------ networking questions
+    def vnet_of(self, subnet: Subnet) -> VirtualNetwork | None:
+        parent = self.get(subnet.ref.parent)
+        return parent if isinstance(parent, VirtualNetwork) else None
+
+    def route_table_of(self, subnet: Subnet) -> RouteTable | None:
+        return self.typed(subnet.route_table, RouteTable)
+
+    def subnets_with_route_table(self, table: RouteTable) -> list[Subnet]:
+        return [s for s in self.all(Subnet) if s.route_table is not None and self.get(s.route_table) is table]
+
+    def routes(self, table: RouteTable) -> list[Route]:
+        return self.children(table, Route)
+
+    def effective_route(self, subnet: Subnet, destination: str = INTERNET) -> EffectiveRoute:
+        """Longest-prefix match over the subnet's route table and Azure's system routes."""
+        table = self.route_table_of(subnet)
+        attached = subnet.route_table is not None or subnet.route_table_value is not None
+        if (table is None and attached) or (not subnet.declared and not attached):
+            # a table (or a subnet) the scan does not describe: its routes are not known
+            return EffectiveRoute(destination, None, None, None, table, certain=False)
+        if table is not None and not table.declared and not self.routes(table):
+            return EffectiveRoute(destination, None, None, None, table, certain=False)
+        routes = self.routes(table) if table is not None else []
+        vnet = self.vnet_of(subnet)
+        vnet_prefixes = [p.known for p in (vnet.address_prefixes if vnet else []) if p.known]
+        candidates = [_RouteView(r, self.resolve(r.address_prefix)) for r in routes]
+        selected = net.select_route(destination, candidates, vnet_prefixes)
+        if selected is None:
+            return EffectiveRoute(destination, None, None, None, table, certain=False)
+        winner = selected.route
+        if isinstance(winner, _RouteView):
+            route = winner.route
+            hop_type = route.next_hop_type.known if route.next_hop_type else None
+            return EffectiveRoute(destination, hop_type, self.resolve(route.next_hop_ip), route, table,
+                                  certain=selected.certain)
+        return EffectiveRoute(destination, winner.next_hop_type, None, None, table, certain=selected.certain)
+
+    def firewall_subnet(self, fw: Firewall) -> Subnet | None:
+        for cfg in fw.ip_configs:
+            sub = self.typed(cfg.subnet, Subnet)
+            if sub is not None:
+                return sub
+        return None
+
+    def firewall_private_ip(self, fw: Firewall, index: int = 0) -> Value:
+        """Known (stated), derived (first usable address, .4, of its AzureFirewallSubnet) or
+        symbolic (``ipConfigurations[0].privateIPAddress``)."""
+        cfg = fw.ip_configs[index] if index < len(fw.ip_configs) else None
+        if cfg is not None and cfg.private_ip is not None and cfg.private_ip.symbol is None:
+            if cfg.private_ip.known is not None:
+                return cfg.private_ip
+        if cfg is not None and index == 0:
+            sub = self.typed(cfg.subnet, Subnet)
+            if sub is not None and sub.ref.name == FIREWALL_SUBNET:
+                for prefix in sub.address_prefixes:
+                    network = net.parse_network(prefix.known) if prefix.known else None
+                    if network is not None and network.version == 4 and network.num_addresses > 4:
+                        return Value.literal(str(net.first_usable(network)), prefix.location)
+        return Value.symbolic(Symbol(fw.ref, f"ipConfigurations[{index}].privateIPAddress"),
+                              f"<private IP of {fw.name}>")
+
+    def firewall_public_ips(self, fw: Firewall) -> list[tuple[Ref, PublicIp | None]]:
+        out: list[tuple[Ref, PublicIp | None]] = []
+        for cfg in fw.ip_configs:
+            if cfg.public_ip is not None:
+                out.append((cfg.public_ip, self.typed(cfg.public_ip, PublicIp)))
+        return out
+
+    def hop_target(self, ip: Value | None) -> HopTarget:
+        """What the next-hop address ``ip`` is, in terms of scanned resources."""
+        if ip is None:
+            return HopTarget("unknown")
+        ip = self.resolve(ip) or ip
+        firewalls = self.all(Firewall)
+        if ip.symbol is not None:
+            sym = ip.symbol
+            if sym.suffix:
+                return HopTarget("unknown")
+            target = self.get(sym.ref)
+            if isinstance(target, Firewall) and "privateipaddress" in sym.query.lower():
+                return HopTarget("private", firewall=target)
+            if isinstance(target, PublicIp) and sym.query.lower() == "ipaddress":
+                for fw in firewalls:
+                    for ref, pip in self.firewall_public_ips(fw):
+                        if pip is target or self.get(ref) is target:
+                            return HopTarget("public", firewall=fw, public_ip=target)
+                return HopTarget("outside", public_ip=target)
+            return HopTarget("unknown")
+        if ip.known is None:
+            return HopTarget("unknown")
+        address = net.parse_ip(ip.known)
+        if address is None:
+            return HopTarget("unknown")
+        for fw in firewalls:
+            private = self.firewall_private_ip(fw)
+            if private.known is not None and private.known == str(address):
+                return HopTarget("private", firewall=fw)
+            for _ref, pip in self.firewall_public_ips(fw):
+                if pip is not None and pip.ip_address is not None and pip.ip_address.known == str(address):
+                    return HopTarget("public", firewall=fw, public_ip=pip)
+        for sub in self.all(Subnet):
+            for prefix in sub.address_prefixes:
+                network = net.parse_network(prefix.known) if prefix.known else None
+                if network is None or address not in network:
+                    continue
+                if sub.ref.name == FIREWALL_SUBNET:
+                    owner = next((fw for fw in firewalls if self.firewall_subnet(fw) is sub), None)
+                    return HopTarget("firewall-subnet", firewall=owner, subnet=sub)
+                return HopTarget("subnet", subnet=sub)
+        return HopTarget("outside")
+
+    # ------------------------------------------------------------------ clusters
+    def node_pools(self, cluster: Cluster) -> list[NodePool]:
+        return self.children(cluster, NodePool)
+
+    def node_subnets(self, cluster: Cluster) -> list[tuple[Subnet | None, tuple[NodePool, ...]]]:
+        """Distinct node subnets of a cluster with the pools on each (None: managed VNet or a
+        subnet outside the scan)."""
+        grouped: dict[int, tuple[Subnet | None, list[NodePool]]] = {}
+        for pool in self.node_pools(cluster):
+            sub = self.typed(pool.vnet_subnet, Subnet)
+            key = id(sub) if sub is not None else 0
+            grouped.setdefault(key, (sub, []))[1].append(pool)
+        return [(sub, tuple(pools)) for sub, pools in grouped.values()]
+
+    def byo_subnet(self, cluster: Cluster) -> bool | None:
+        """True when the cluster brings its own subnet, False for a managed VNet, None when a
+        pool's subnet value is unknown."""
+        pools = self.node_pools(cluster)
+        if not pools:
+            return False
+        if any(p.vnet_subnet is not None for p in pools):
+            return True
+        if any(p.vnet_subnet_value is not None for p in pools):
+            return None
+        return False
+
+    def egress_paths(self, cluster: Cluster) -> list[EgressPath]:
+        paths = []
+        for subnet, pools in self.node_subnets(cluster):
+            if subnet is None:
+                paths.append(EgressPath(cluster, pools, None, None, None))
+                continue
+            route = self.effective_route(subnet)
+            hop = self.hop_target(route.next_hop_ip) if route.next_hop_type == "VirtualAppliance" else None
+            paths.append(EgressPath(cluster, pools, subnet, route, hop))
+        return paths
+
+    def outbound_type(self, cluster: Cluster) -> str:
+        """The cluster's outbound type (canonical), ``loadBalancer`` when not set."""
+        value = cluster.outbound_type
+        if value is None:
+            return "loadBalancer"
+        return value.known or "?"
+
+    def _snapshot(self, cluster: Cluster) -> EgressSnapshot:
+        for subnet, _pools in self.node_subnets(cluster):
+            if subnet is None:
+                continue
+            table = self.route_table_of(subnet)
+            route = self.effective_route(subnet)
+            return EgressSnapshot(subnet.ref, table.ref if table else None,
+                                  route.route.ref if route.route else None, route.next_hop_type)
+        return EgressSnapshot(None, None, None, None)
+
+    # ------------------------------------------------------------------ helpers for rules
+    @staticmethod
+    def related(res: Resource | None, message: str) -> list[Related]:
+        return [Related(res.location, message)] if res is not None and res.declared else []
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteView:
+    """Adapter: a model Route seen by :func:`net.select_route` (``prefix`` as text)."""
+
+    route: Route
+    value: Value | None
+
+    @property
+    def prefix(self) -> str | None:
+        return self.value.known if self.value is not None else None
+
+
+def is_public_ip_literal(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        return ipaddress.ip_address(text).is_global
+    except ValueError:
+        return False

@@ -1,0 +1,1 @@
+"""Lark grammars, shipped as the package ``egresslint.grammar`` (see egresslint.resources)."""

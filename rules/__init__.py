@@ -1,0 +1,1 @@
+"""YAML data packs, shipped as the package ``egresslint.rules`` (see egresslint.resources)."""
