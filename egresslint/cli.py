@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--extend-select", type=_rule_list, metavar="RULES", help=argparse.SUPPRESS)
     scan.add_argument("--fail-on", choices=("error", "warning", "info"),
                       help="lowest severity that makes the exit code 1 (default: warning)")
+    scan.add_argument("--pack", action="append", type=Path, metavar="FILE",
+                      help="a user policy pack (require:/forbid: egress endpoints); repeatable")
     scan.add_argument("--config", type=Path, metavar="FILE", help="configuration file to use")
     scan.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES", help="skip larger files")
@@ -96,6 +98,7 @@ def _scan(args: argparse.Namespace) -> int:
         ignore=(*config.ignore, *args.ignore) if args.ignore else None,
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None,
         max_file_size=args.max_file_size,
+        packs=(*config.packs, *(str(p) for p in args.pack)) if args.pack else None,
     )
     from egresslint.registry import load as load_registry
 
@@ -119,7 +122,7 @@ def _scan(args: argparse.Namespace) -> int:
         # Files given (pre-commit): analyse the whole project around them, so cross-file rules
         # see the firewall defined elsewhere, but report only what is located in these files.
         config = config.with_overrides(only_files=frozenset(display_path(p, root) for p in paths))
-        paths = [root]
+        paths = [root, *paths]  # given files are read even where the configuration excludes them
     report = scan(paths, config, root)
     to_terminal = args.output is None and sys.stdout.isatty()
     options: dict[str, object] = {}

@@ -71,8 +71,11 @@ def from_mapping(data: Any, origin: str) -> Config:
         if name is None:
             known = ", ".join(sorted(_KEYS))
             raise ConfigError(f"{origin}: unknown key '{key}' (known keys: {known})")
-        if name in ("select", "ignore", "exclude", "extend_exclude", "packs"):
+        if name in ("select", "ignore", "exclude", "extend_exclude"):
             values[name] = _str_list(key, value, origin)
+        elif name == "packs":
+            base = Path(origin).parent
+            values[name] = tuple(str(base / p) for p in _str_list(key, value, origin))
         elif name == "per_file_ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: '{key}' must map glob patterns to lists of rules")

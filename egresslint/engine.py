@@ -29,6 +29,9 @@ from egresslint.report import Notification, Report
 # file kind -> frontend module; declarative kinds replay before scripts
 FRONTENDS: dict[str, str] = {
     "script": "egresslint.frontends.azcli",
+    "json": "egresslint.frontends.arm",
+    "yaml": "egresslint.frontends.kubernetes",
+    "markdown": "egresslint.frontends.markdown",
 }
 DECLARATIVE = ("json", "yaml")
 
@@ -57,7 +60,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         if loaded.source is None:
             continue
         sources[cand.display] = loaded.source.text
-        result = _run_frontend(loaded.source, notes)
+        result = _run_frontend(loaded.source, notes, _arm_parameters(cand))
         if loaded.decode_error is not None:
             line, column, message = loaded.decode_error
             result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
@@ -77,11 +80,31 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     )
 
 
-def _run_frontend(source: SourceFile, notes: list[Notification]) -> FrontendResult:
+def _arm_parameters(cand: Candidate) -> dict[str, Any] | None:
+    """Values of ``X.parameters.json`` next to template ``X.json`` (the naming convention of
+    Azure quickstarts and `az deployment group create --parameters @X.parameters.json`)."""
+    name = cand.path.name.lower()
+    if cand.kind != "json" or name.endswith(".parameters.json"):
+        return None
+    sibling = cand.path.with_name(cand.path.name[: -len(cand.path.suffix)] + ".parameters.json")
+    if not sibling.is_file():
+        return None
+    from egresslint.frontends import arm
+
+    try:
+        return arm.read_parameters(sibling.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _run_frontend(source: SourceFile, notes: list[Notification],
+                  parameters: dict[str, Any] | None = None) -> FrontendResult:
     module = FRONTENDS.get(source.kind)
     if module is None:
         return FrontendResult(skipped=f"no frontend for {source.kind} files")
     try:
+        if parameters is not None:
+            return import_module(module).load(source, parameters=parameters)
         return import_module(module).load(source)
     except RecursionError:
         return FrontendResult(findings=[Finding(
@@ -96,7 +119,8 @@ def _run_frontend(source: SourceFile, notes: list[Notification]) -> FrontendResu
 
 def build_inventory(results: Iterable[tuple[Candidate, FrontendResult]], config: Config) -> Inventory:
     ordered = sorted(results, key=lambda r: (r[0].kind not in DECLARATIVE, r[0].display))
-    facts: dict[str, Any] = {"config": config.facts, "cloud": config.cloud, "region": config.region}
+    facts: dict[str, Any] = {"config": config.facts, "cloud": config.cloud, "region": config.region,
+                             "packs": list(config.packs)}
     inventory = Inventory(facts)
     for _cand, result in ordered:
         inventory.diagnostics.extend(result.findings)
@@ -109,6 +133,9 @@ def build_inventory(results: Iterable[tuple[Candidate, FrontendResult]], config:
             else:
                 facts[key] = value
         inventory.replay(result.operations)
+    from egresslint import packs
+
+    packs.attach(inventory)  # malformed user packs become EGL001 findings
     return inventory
 
 

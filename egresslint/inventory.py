@@ -107,15 +107,27 @@ class Inventory:
         self.facts: dict[str, Any] = facts or {}
         self.problems: list[str] = []  # internal inconsistencies (a frontend bug); tests keep it empty
         self._failed_groups: set[tuple[str, int]] = set()
+        # A cluster's state at creation is taken once every operation of its command (the
+        # node pool of `az aks create`) has been applied.
+        self._pending: tuple[Cluster, tuple[str, int]] | None = None
 
     # ------------------------------------------------------------------ building
     def replay(self, operations: Iterable[Operation]) -> Inventory:
         for op in operations:
             self.apply(op)
+        self._take_snapshot()
         return self
+
+    def _take_snapshot(self) -> None:
+        if self._pending is not None:
+            cluster, _group = self._pending
+            self._pending = None
+            cluster.egress_at_creation = self._snapshot(cluster)
 
     def apply(self, op: Operation) -> None:
         group_key = (op.location.file, op.group)
+        if self._pending is not None and (self._pending[1] != group_key or not op.group):
+            self._take_snapshot()
         if op.group and group_key in self._failed_groups:
             return
         if op.action == "delete":
@@ -139,7 +151,7 @@ class Inventory:
         self._set_fields(existing, op)
         if isinstance(existing, Cluster) and op.action == "create":
             existing.created = True
-            existing.egress_at_creation = self._snapshot(existing)
+            self._pending = (existing, group_key)
 
     def _ensure_failed(self, op: Operation, missing: list[str]) -> None:
         flags = " and ".join(f"--{name}" for name in missing)
@@ -214,13 +226,10 @@ class Inventory:
         hit = ix.by_ref.get(ref)
         if hit is not None:
             return hit
-        candidates = ix.loose.get(ref.loose_key(), ())
+        candidates = [c for c in ix.loose.get(ref.loose_key(), ())
+                      if _groups_compatible(ref, c)]
         if len(candidates) == 1:
             return ix.by_ref[candidates[0]]
-        if candidates:
-            groups = [c for c in candidates if ref.group is None or c.group is None or c.group == ref.group]
-            if len(groups) == 1:
-                return ix.by_ref[groups[0]]
         return None
 
     def typed(self, ref: Ref | None, cls: type[R]) -> R | None:
@@ -483,6 +492,18 @@ class Inventory:
     @staticmethod
     def related(res: Resource | None, message: str) -> list[Related]:
         return [Related(res.location, message)] if res is not None and res.declared else []
+
+
+def _groups_compatible(a: Ref, b: Ref) -> bool:
+    """Two refs with the same kind and name chain may be one resource unless both state a
+    resource group, at some level, and the groups differ."""
+    x: Ref | None = a
+    y: Ref | None = b
+    while x is not None and y is not None:
+        if x.group is not None and y.group is not None and x.group != y.group:
+            return False
+        x, y = x.parent, y.parent
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,14 @@ class Ref:
         return "/".join(r.label for r in self.chain())
 
 
+def classic_collection_ref(ref: Ref, rule_kind: str) -> Ref:
+    """A classic firewall's network, application and NAT collections are separate lists that
+    may reuse a name; the rule kind is part of their identity (``network:aksfwnr``)."""
+    if ref.name.startswith(f"{rule_kind}:"):
+        return ref
+    return Ref(ref.kind, f"{rule_kind}:{ref.name}", ref.group, ref.parent, ref.display or ref.name)
+
+
 @dataclass(frozen=True, slots=True)
 class Symbol:
     """A value the scan knows by meaning, not by text: the result of the JMESPath ``query`` over

@@ -180,7 +180,7 @@ def test_firewall_classic_collections_ip_configs_and_policy() -> None:
     assert mgmt.management and mgmt.subnet.name == "azurefirewallmanagementsubnet"
 
     net_rule = by["network_rule:hub-fw/aks-net/apiudp"]
-    assert net_rule.ref.parent == Ref("rule_collection", "aks-net", parent=fw_ref)
+    assert net_rule.ref.parent == Ref("rule_collection", "network:aks-net", parent=fw_ref)
     assert knowns(net_rule.changes["protocols"]) == ["UDP"]
     assert knowns(net_rule.changes["source_addresses"]) == ["10.1.0.0/22"]
     assert knowns(net_rule.changes["destination_addresses"]) == ["AzureCloud.westeurope"]
@@ -198,9 +198,10 @@ def test_firewall_classic_collections_ip_configs_and_policy() -> None:
     collections = [o for o in result.operations if o.ref.kind == "rule_collection" and o.ref.parent == fw_ref]
     assert [(o.ref.name, o.changes["rule_kind"], known(o.changes["priority"]), known(o.changes["action"]))
             for o in collections] == [
-        ("aks-net", "network", "200", "Allow"),
-        ("aks-net", "application", "300", "Allow"),
-        ("dnat", "nat", "100", "Dnat"),
+        # the same name in two lists: the rule kind is part of a classic collection's identity
+        ("network:aks-net", "network", "200", "Allow"),
+        ("application:aks-net", "application", "300", "Allow"),
+        ("nat:dnat", "nat", "100", "Dnat"),
     ]
 
     policy = by["firewall_policy:hub-fw-policy"]

@@ -44,8 +44,8 @@ def test_version(capsys):
 def test_findings_exit_1_with_positions(project, capsys):
     code, out, _ = run(capsys, "scan", str(project / "infra"))
     assert code == 1
-    assert "infra/route.sh:1:107: EGL005 error:" in out
-    assert "infra/typo.sh:1:27: EGL002 error:" in out
+    assert "infra/route.sh:1:97: EGL005 error:" in out
+    assert "infra/typo.sh:1:28: EGL002 error:" in out
     assert out.rstrip().splitlines()[-1].startswith("Found 2 findings")
 
 

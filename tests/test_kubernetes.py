@@ -145,3 +145,20 @@ def test_pure_python_loader_gives_the_same_result(monkeypatch: pytest.MonkeyPatc
     assert [(o.ref, o.location, o.changes) for o in slow.operations] == [
         (o.ref, o.location, o.changes) for o in fast.operations
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "spec: " + "[" * 50_000 + "]" * 50_000,
+        "items:\n" + "- " * 50_000 + "x",
+    ],
+    ids=["flow", "block"],
+)
+def test_very_deep_nesting_is_egl001_not_a_crash(body: str) -> None:
+    # libyaml's C composer would overflow the C stack on these
+    text = "apiVersion: v1\nkind: List\nmetadata:\n  name: deep\n" + body + "\n"
+    result = kubernetes.load(SourceFile("deep.yaml", text, "yaml"))
+    assert [f.rule_id for f in result.findings] == ["EGL001"]
+    assert kubernetes.nesting_bound(text) > kubernetes.MAX_C_NESTING
+    assert kubernetes.nesting_bound("a:\n  b: [1, {c: 2}]\n") == 4

@@ -45,7 +45,9 @@ def expectations(path: Path) -> dict[int, set[str]]:
 
 
 def findings_of(path: Path):
-    return scan([path], Config(), root=path.parent).findings
+    pack = path.parent / "pack.yaml"
+    config = Config(packs=(str(pack),)) if pack.is_file() else Config()
+    return scan([path], config, root=path.parent).findings
 
 
 def test_every_rule_has_good_and_bad_fixtures():

@@ -36,7 +36,7 @@ from egresslint.frontends import FrontendResult, SourceFile
 from egresslint.frontends import armexpr as ax
 from egresslint.frontends.jsonpos import JsonDocument
 from egresslint.frontends.jsonpos import parse as parse_json
-from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value
+from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value, classic_collection_ref
 
 # --------------------------------------------------------------------------- resource IDs
 
@@ -1046,6 +1046,7 @@ def _h_firewall(r: _Reader, res: _Resource) -> None:
             cref = r.child_ref("rule_collection", c, res.ref)
             if cref is None:
                 continue
+            cref = classic_collection_ref(cref, rule_kind)
             cp = c.props()
             r.op(res, {
                 "rule_kind": rule_kind,

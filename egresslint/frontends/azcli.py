@@ -34,7 +34,7 @@ from egresslint.frontends.shellast import (
     Var,
     Word,
 )
-from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value
+from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value, classic_collection_ref
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
 _FALSE = {"0", "f", "false", "n", "no", "off"}
@@ -972,6 +972,7 @@ def _classic_rule(a: Args) -> Ref | None:
     collection = a.ref("rule_collection", "--collection-name", parent=fw) if fw is not None else None
     if collection is None:
         return fw
+    collection = classic_collection_ref(collection, rule_kind)
     a.tr.emit(a, "ensure", collection, {
         "rule_kind": rule_kind,
         "priority": a.value("--priority"),

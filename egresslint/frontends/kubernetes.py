@@ -23,6 +23,7 @@ the parser stopped.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 from egresslint.findings import Finding, Severity
@@ -36,6 +37,8 @@ _KIND_HINT = re.compile(r"^\s*(?:-\s+)?kind\s*:", re.M)
 #: A document may not expand (through aliases) to more nodes than this, or than ten times the
 #: nodes it actually has, whichever is larger.
 MAX_EXPANDED_NODES = 10_000
+#: Texts that may nest deeper than this are composed by the pure-Python loader.
+MAX_C_NESTING = 1_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -101,7 +104,10 @@ class _Reader:
     def read(self, text: str) -> FrontendResult:
         yaml = _yaml()
         self.anchors = "&" in text
-        docs = yaml.compose_all(text, Loader=_loader())
+        # libyaml's composer recurses in C and crashes the process on very deep nesting; when
+        # the text could nest that deep, the pure-Python loader (RecursionError) is used.
+        loader = _loader() if nesting_bound(text) <= MAX_C_NESTING else yaml.SafeLoader
+        docs = yaml.compose_all(text, Loader=loader)
         index = 0
         while True:
             try:
@@ -216,6 +222,21 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
             return None
         return Value.literal(node.value, self.loc(node, path))
+
+
+_BLOCK_INDENT = re.compile(r"^[ \t?-]*", re.M)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound of how deep YAML ``text`` can nest: every block level takes a column
+    of indentation or an indicator (``- `` / ``? ``) at the start of a line, every flow level
+    an unclosed bracket."""
+    block = max(map(len, _BLOCK_INDENT.findall(text)), default=0)
+    brackets = _NOT_BRACKET.sub("", text)
+    flow = max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) if brackets else 0
+    return block + flow
 
 
 def _mapping(node: Any, depth: int = 0) -> dict[str, Any]:
