@@ -67,8 +67,10 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
                                               Location(cand.display, line, column)))
         results.append((cand, result))
 
-    inventory = build_inventory(results, config)
-    findings = run_rules(inventory, registry, config, notes)
+    findings: list[Finding] = []
+    for group in projects(results):
+        inventory = build_inventory(group, config)
+        findings.extend(run_rules(inventory, registry, config, notes))
     findings = filter_findings(findings, registry, config)
     return Report(
         findings=findings,
@@ -115,6 +117,15 @@ def _run_frontend(source: SourceFile, notes: list[Notification],
         notes.append(Notification("error", f"internal error while reading this file ({type(exc).__name__}: "
                                   f"{exc}); please report it", source.path))
         return FrontendResult()
+
+
+def projects(results: list[tuple[Candidate, FrontendResult]]) -> list[list[tuple[Candidate, FrontendResult]]]:
+    """The groups analysed together: every script, template and manifest of the project in one
+    graph; each Markdown document on its own, since documents are self-contained and reuse the
+    same placeholder names (``$CLUSTER_NAME``, ``myAKSCluster``) for different things."""
+    shared = [r for r in results if r[0].kind != "markdown"]
+    documents = [[r] for r in results if r[0].kind == "markdown"]
+    return ([shared] if shared else []) + documents
 
 
 def build_inventory(results: Iterable[tuple[Candidate, FrontendResult]], config: Config) -> Inventory:

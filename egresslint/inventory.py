@@ -385,11 +385,11 @@ class Inventory:
                               f"<private IP of {fw.name}>")
 
     def firewall_public_ips(self, fw: Firewall) -> list[tuple[Ref, PublicIp | None]]:
-        out: list[tuple[Ref, PublicIp | None]] = []
+        out: dict[Ref, PublicIp | None] = {}
         for cfg in fw.ip_configs:
-            if cfg.public_ip is not None:
-                out.append((cfg.public_ip, self.typed(cfg.public_ip, PublicIp)))
-        return out
+            if cfg.public_ip is not None and cfg.public_ip not in out:
+                out[cfg.public_ip] = self.typed(cfg.public_ip, PublicIp)
+        return list(out.items())
 
     def hop_target(self, ip: Value | None) -> HopTarget:
         """What the next-hop address ``ip`` is, in terms of scanned resources."""

@@ -59,7 +59,15 @@ class Ref:
 
     @property
     def label(self) -> str:
-        return self.display or self.name
+        text = self.display or self.name
+        # unresolved ARM expressions can be long: keep messages readable
+        return text if len(text) <= 64 else text[:61] + "..."
+
+    @property
+    def placeholder(self) -> bool:
+        """The name is not known: an unset variable (``$FW_SUBNET``), a doc placeholder or an
+        unresolved ARM expression. Such a resource may well be the one a rule looks for."""
+        return self.name[:1] in ("$", "<", "[", "{", "@")
 
     def chain(self) -> tuple[Ref, ...]:
         """This ref and its ancestors, outermost first."""

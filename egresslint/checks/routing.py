@@ -370,6 +370,12 @@ class FirewallSubnetInvalid(Rule):
             vnet = inv.typed(cfg.subnet.parent, VirtualNetwork)
             if vnet is None or not vnet.declared:
                 return  # the VNet is described elsewhere
+            unknown = [s for s in inv.children(vnet, Subnet) if s.ref.placeholder]
+            if unknown:  # `--name $FW_SUBNET_NAME` may well be AzureFirewallSubnet
+                name = unknown[0].name
+                yield unresolved(Value.unknown(name), f"whether subnet '{name}' of VNet '{vnet.name}' is {proper} "
+                                 f"(firewall '{fw.name}' needs one)", unknown[0].location, subject)
+                return
             others = ", ".join(f"'{s.name}'" for s in inv.children(vnet, Subnet)) or "none"
             where = _loc(fw.vnet_hint_value, cfg.location)
             yield self.finding(

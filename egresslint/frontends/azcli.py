@@ -13,6 +13,7 @@ EGL002 typographic punctuation, EGL003 flags az rejects, EGL005 missing argument
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol,
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
 _FALSE = {"0", "f", "false", "n", "no", "off"}
+_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_.\-]{0,60}>")
 _TYPO_NAMES = {
     "\u2013": "en dash",
     "\u2014": "em dash",
@@ -54,7 +56,7 @@ def load(source: SourceFile) -> FrontendResult:
     dialect = source.dialect or shell.detect_dialect(source.text, source.path)
     script = shell.parse(source.text, dialect)
     translator = Translator(source.path, dialect)
-    translator.run(script)
+    translator.run(script, source.text)
     return translator.result()
 
 
@@ -84,10 +86,20 @@ class Translator:
     _seen_typos: set[tuple[int, int]] = field(default_factory=set)
 
     # ------------------------------------------------------------------ driving
-    def run(self, script: Script) -> None:
+    def run(self, script: Script, text: str | None = None) -> None:
         for problem in script.problems:
-            severity = Severity.ERROR if problem.code == "EGL001" else Severity.INFO
-            self.findings.append(Finding(problem.code, problem.message, severity, self.loc(problem.span)))
+            code, message = problem.code, problem.message
+            if code == "EGL004" and text is not None and not self.placeholders_unknown:
+                # `<resource-group>` copied from docs: in a real script `<` and `>` redirect
+                # and the statement is a syntax error that stops the script
+                m = _PLACEHOLDER.search(text, problem.span.offset, problem.span.end_offset or len(text))
+                if m is not None:
+                    code = "EGL001"
+                    message = (f"'{m.group(0)}' is a documentation placeholder left in the script: the shell "
+                               f"reads '<' and '>' as redirections and stops with a syntax error; put the "
+                               f"real value (or a variable) there")
+            severity = Severity.ERROR if code == "EGL001" else Severity.INFO
+            self.findings.append(Finding(code, message, severity, self.loc(problem.span)))
         for typo in script.typos:
             self._typo(typo)
         for item in script.items:
@@ -185,6 +197,9 @@ class Translator:
             # ${X%...}, ${X#...}, ${#X}, ${X:+...}: computed from X at run time
             return Value.unknown(shown, reason=f"{shown} is transformed at run time")
         if current is not None:
+            if current.known is None and current.symbol is None and current.text != shown:
+                # keep the variable's name in messages: "$CURRENT_IP/32", not the $(...) it ran
+                return Value.unknown(shown, reason=current.reason or f"{shown} is computed at run time")
             return current
         return Value.unknown(shown, reason=f"{shown} is never assigned in this script")
 

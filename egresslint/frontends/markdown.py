@@ -97,6 +97,16 @@ def _placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(repl, text)
 
 
+def _looks_like_commands(text: str) -> bool:
+    """An untagged block is read as commands when its first statement is an az or kubectl
+    command (older docs leave command blocks untagged; output blocks are left alone)."""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped.startswith(("az ", "kubectl "))
+    return False
+
+
 def load(source: SourceFile) -> FrontendResult:
     from egresslint.frontends import azcli, shell
 
@@ -106,9 +116,9 @@ def load(source: SourceFile) -> FrontendResult:
     translator: azcli.Translator | None = None
     result = FrontendResult()
     for block in found:
-        if block.lang in SHELL_LANGS:
+        if block.lang in SHELL_LANGS or (not block.lang and _looks_like_commands(block.text)):
             text = _placeholders(_console(block.text) if block.lang == "console" else block.text)
-            dialect = SHELL_LANGS[block.lang] or shell.detect_dialect(text)
+            dialect = SHELL_LANGS.get(block.lang) or shell.detect_dialect(text)
             if translator is None:
                 translator = azcli.Translator(source.path, dialect, placeholders_unknown=True)
             translator.dialect = dialect
