@@ -110,6 +110,9 @@ class Inventory:
         # A cluster's state at creation is taken once every operation of its command (the
         # node pool of `az aks create`) has been applied.
         self._pending: tuple[Cluster, tuple[str, int]] | None = None
+        self._version = 0  # bumped by every change; caches of derived answers compare it
+        self._index_version = -1
+        self._addresses: dict[str, HopTarget] = {}
 
     # ------------------------------------------------------------------ building
     def replay(self, operations: Iterable[Operation]) -> Inventory:
@@ -125,6 +128,7 @@ class Inventory:
             cluster.egress_at_creation = self._snapshot(cluster)
 
     def apply(self, op: Operation) -> None:
+        self._version += 1
         group_key = (op.location.file, op.group)
         if self._pending is not None and (self._pending[1] != group_key or not op.group):
             self._take_snapshot()
@@ -360,6 +364,21 @@ class Inventory:
                                   certain=selected.certain)
         return EffectiveRoute(destination, winner.next_hop_type, None, None, table, certain=selected.certain)
 
+    def _address_index(self) -> dict[str, HopTarget]:
+        """Known firewall addresses -> what they are; built once per inventory state (rules
+        ask for many next hops: no scan over every firewall per question)."""
+        if self._index_version != self._version:
+            index: dict[str, HopTarget] = {}
+            for fw in self.all(Firewall):
+                private = self.firewall_private_ip(fw)
+                if private.known is not None:
+                    index.setdefault(private.known, HopTarget("private", firewall=fw))
+                for _ref, pip in self.firewall_public_ips(fw):
+                    if pip is not None and pip.ip_address is not None and pip.ip_address.known is not None:
+                        index.setdefault(pip.ip_address.known, HopTarget("public", firewall=fw, public_ip=pip))
+            self._addresses, self._index_version = index, self._version
+        return self._addresses
+
     def firewall_subnet(self, fw: Firewall) -> Subnet | None:
         for cfg in fw.ip_configs:
             sub = self.typed(cfg.subnet, Subnet)
@@ -416,13 +435,9 @@ class Inventory:
         address = net.parse_ip(ip.known)
         if address is None:
             return HopTarget("unknown")
-        for fw in firewalls:
-            private = self.firewall_private_ip(fw)
-            if private.known is not None and private.known == str(address):
-                return HopTarget("private", firewall=fw)
-            for _ref, pip in self.firewall_public_ips(fw):
-                if pip is not None and pip.ip_address is not None and pip.ip_address.known == str(address):
-                    return HopTarget("public", firewall=fw, public_ip=pip)
+        hit = self._address_index().get(str(address))
+        if hit is not None:
+            return hit
         for sub in self.all(Subnet):
             for prefix in sub.address_prefixes:
                 network = net.parse_network(prefix.known) if prefix.known else None

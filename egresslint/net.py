@@ -199,6 +199,11 @@ def address_count(network: IPNetwork | str) -> int:
     return _as_network(network).num_addresses
 
 
+@functools.cache
+def _public_v4_size() -> int:
+    return sum(n.num_addresses for n in _internet_v4())
+
+
 def _subtract(pieces: Iterable[IPNetwork], minus: Sequence[IPNetwork]) -> list[IPNetwork]:
     """``pieces`` minus the union of ``minus`` as a list of CIDRs (both are CIDR lists)."""
     out: list[IPNetwork] = []
@@ -656,7 +661,13 @@ class AddressSet:
     @functools.cached_property
     def _public_v4(self) -> bool:
         """True when the concrete space holds every public IPv4 address (so every public tag)."""
-        return self._all_v4 or not _subtract(_internet_v4(), self._concrete)
+        if self._all_v4:
+            return True
+        v4 = [n for n in self._concrete if n.version == 4]
+        # cheap bound first: CIDRs adding up to fewer addresses cannot hold all public space
+        if sum(n.num_addresses for n in v4) < _public_v4_size():
+            return False
+        return not _subtract(_internet_v4(), self._concrete)
 
     @functools.cached_property
     def _v4_has_public(self) -> bool:

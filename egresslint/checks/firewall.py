@@ -430,9 +430,11 @@ class AllowAllEgress(Rule):
         for rs, e in own_entries(inv):
             if e.kind == "nat" or e.action != "allow":
                 continue
-            if not self._covers_cluster(e, cluster_sets):
-                continue
             rule = e.rule
+            # the cheap test first: only rules open to any destination can be findings
+            broad = "*" in e.fqdns if isinstance(rule, ApplicationRule) else e.destinations.covers_all()
+            if not broad or not self._covers_cluster(e, cluster_sets):
+                continue
             if isinstance(rule, ApplicationRule):
                 if "*" in e.fqdns:
                     v = _value_with(rule.target_fqdns, lambda t: t.strip() == "*")
