@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES", help="skip larger files")
     scan.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    scan.add_argument("--baseline", type=Path, metavar="FILE",
+                      help="report only findings not recorded in this baseline")
+    scan.add_argument("--write-baseline", type=Path, metavar="FILE",
+                      help="record the current findings as accepted (atomic write) and exit 0")
     scan.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     scan.add_argument("--no-color", action="store_true", help="no ANSI colours in text output")
 
@@ -100,6 +104,14 @@ def _scan(args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size,
         packs=(*config.packs, *(str(p) for p in args.pack)) if args.pack else None,
     )
+    if args.baseline is not None and args.write_baseline is None:
+        from egresslint.suppressions import read_baseline
+
+        try:
+            config = config.with_overrides(baseline=frozenset(read_baseline(args.baseline)))
+        except ValueError as exc:
+            print(f"egresslint: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     from egresslint.registry import load as load_registry
 
     registry = load_registry()
@@ -124,6 +136,17 @@ def _scan(args: argparse.Namespace) -> int:
         config = config.with_overrides(only_files=frozenset(display_path(p, root) for p in paths))
         paths = [root, *paths]  # given files are read even where the configuration excludes them
     report = scan(paths, config, root)
+    if args.write_baseline is not None:
+        from egresslint import __version__ as version
+        from egresslint.suppressions import write_baseline
+
+        try:
+            write_baseline(args.write_baseline, report.findings, report.source_line, version)
+        except OSError as exc:
+            print(f"egresslint: error: cannot write {args.write_baseline}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"egresslint: wrote {len(report.findings)} findings to baseline {args.write_baseline}", file=sys.stderr)
+        return EXIT_OK
     to_terminal = args.output is None and sys.stdout.isatty()
     options: dict[str, object] = {}
     if args.format == "text":

@@ -31,6 +31,7 @@ class Config:
     region: str | None = None
     # set by the CLI, not by files
     only_files: frozenset[str] | None = None  # report findings only in these display paths
+    baseline: frozenset[str] | None = None  # fingerprints of accepted findings (--baseline)
     source: str | None = None  # the file this configuration came from
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -151,7 +152,7 @@ def describe(config: Config) -> dict[str, Any]:
     out: dict[str, Any] = {}
     inverse = {v: k for k, v in _KEYS.items()}
     for f in fields(config):
-        if f.name in ("only_files",):
+        if f.name in ("only_files", "baseline"):
             continue
         value = getattr(config, f.name)
         if isinstance(value, Severity):

@@ -16,6 +16,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from egresslint import suppressions
 from egresslint.config import Config
 from egresslint.files import Candidate, discover, find_root, read
 from egresslint.findings import Finding, Severity
@@ -71,8 +72,18 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     for group in projects(results):
         inventory = build_inventory(group, config)
         findings.extend(run_rules(inventory, registry, config, notes))
-    findings = filter_findings(findings, registry, config)
+    inline = suppressions.collect(sources, [e for _c, r in results for e in r.facts.get("suppressions", ())])
+    findings, suppressed, stale = suppressions.apply(findings, inline, lambda rid, toks: _matches(rid, toks, registry))
+    findings = filter_findings(findings + stale, registry, config)
+    if config.baseline is not None:
+        def source_line(file: str, line: int) -> str:
+            lines = sources.get(file, "").split("\n")
+            return lines[line - 1] if 0 < line <= len(lines) else ""
+
+        findings, known = suppressions.without_baseline(findings, config.baseline, source_line)
+        suppressed += known
     return Report(
+        suppressed=suppressed,
         findings=findings,
         files=[c.display for c, _ in results],
         notifications=notes,

@@ -62,7 +62,9 @@ class Finding:
         parts = [
             self.rule_id,
             loc.file,
-            "/".join(str(p) for p in loc.path),
+            # positions (a command's index, an array index) shift when lines are added above;
+            # the names in the path and the subject say what the finding is about
+            "/".join(str(p) for p in loc.path if not isinstance(p, int)),
             self.subject,
             " ".join(source_line.split()),
         ]

@@ -136,3 +136,24 @@ def test_module_entry_point_and_startup():
     heavy = [m for m in ("lark", "yaml", "jmespath", "egresslint.engine", "egresslint.inventory")
              if f" {m}\n" in proc.stderr + "\n"]
     assert not heavy, f"--version imports {heavy}"
+
+
+def test_baseline_round_trip(project, capsys, tmp_path):
+    base = tmp_path / "baseline.json"
+    assert run(capsys, "scan", str(project), "--write-baseline", str(base))[0] == 0
+    assert len(json.loads(base.read_text())["findings"]) == 2
+    code, out, _ = run(capsys, "scan", str(project), "--baseline", str(base))
+    assert code == 0 and "2 suppressed" in out
+    (project / "infra" / "new.sh").write_text("az aks create -g rg -n aks2 —outbound-type none\n", encoding="utf-8")
+    code, out, _ = run(capsys, "scan", str(project), "--baseline", str(base))
+    assert code == 1 and "new.sh" in out and "route.sh" not in out
+    base.write_text("{oops", encoding="utf-8")
+    assert run(capsys, "scan", str(project), "--baseline", str(base))[0] == 2
+
+
+def test_fingerprints_survive_lines_added_above(project, capsys, tmp_path):
+    base = tmp_path / "baseline.json"
+    run(capsys, "scan", str(project), "--write-baseline", str(base))
+    route = project / "infra" / "route.sh"
+    route.write_text("# a new comment\naz group create -n rg -l westeurope\n" + route.read_text(), encoding="utf-8")
+    assert run(capsys, "scan", str(project), "--baseline", str(base))[0] == 0

@@ -72,7 +72,7 @@ LAYERS = [
     {"egresslint.inventory"},
     {"egresslint.firewall", "egresslint.nsg"},
     {"egresslint.checks", "egresslint.registry"},
-    {"egresslint.reporters", "egresslint.docs"},
+    {"egresslint.reporters", "egresslint.docs", "egresslint.suppressions"},
     {"egresslint.config", "egresslint.engine"},
     {"egresslint.cli", "egresslint.__main__", "egresslint"},
 ]

@@ -163,5 +163,25 @@ def unresolved(value: Value | None, what: str, location: Location | None = None,
     )
 
 
+class UnusedSuppression(InputRule):
+    id = "EGL006"
+    name = "unused-suppression"
+    severity = Severity.INFO
+    summary = "An inline suppression that matches no finding, or whose until: date has passed."
+    rationale = (
+        "Suppressions outlive the problems they hid: a route gets fixed, a rule renamed, and the "
+        "comment stays, ready to hide the next real finding on that line. An `until:` date makes a "
+        "suppression expire; after it the finding shows again and this rule says why. Reported by "
+        "the suppression pass that runs after all rules."
+    )
+    example = ("az network route-table route create -g rg --route-table-name rt -n default \\\n"
+               "  --address-prefix 0.0.0.0/0 --next-hop-type Internet  # egresslint: ignore[EGL103]")
+    fix = ("# egresslint: ignore[EGL102] reason: migration window  until: 2027-01-31\n"
+           "az network route-table route create -g rg --route-table-name rt -n default \\\n"
+           "  --address-prefix 0.0.0.0/0 --next-hop-type Internet")
+    sources = ("https://docs.astral.sh/ruff/rules/unused-noqa/",)
+    tags = ("input", "suppression")
+
+
 RULES = (ParseError, TypographicPunctuation, UnknownAzFlag, UnresolvedValue, MissingRequiredArgument,
-         AzQueryMismatch)
+         UnusedSuppression, AzQueryMismatch)
