@@ -26,7 +26,20 @@ def test_corpus_scans_without_traceback():
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr
-    assert '"version": "2.1.0"' in proc.stdout
+    import json
+
+    import jsonschema
+
+    sarif = json.loads(proc.stdout)
+    schema = json.loads(shared_path("schemas", "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert results
+    for result in results:
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+        assert result["partialFingerprints"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
 
 
 @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
