@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="report only findings not recorded in this baseline")
     scan.add_argument("--write-baseline", type=Path, metavar="FILE",
                       help="record the current findings as accepted (atomic write) and exit 0")
+    scan.add_argument("--jobs", "-j", type=int, metavar="N", help="parse in N processes (default: one per core)")
+    scan.add_argument("--no-cache", action="store_true", help="do not read or write .egresslint_cache/")
     scan.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     scan.add_argument("--no-color", action="store_true", help="no ANSI colours in text output")
 
@@ -103,6 +105,8 @@ def _scan(args: argparse.Namespace) -> int:
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None,
         max_file_size=args.max_file_size,
         packs=(*config.packs, *(str(p) for p in args.pack)) if args.pack else None,
+        jobs=args.jobs,
+        cache=not args.no_cache,
     )
     if args.baseline is not None and args.write_baseline is None:
         from egresslint.suppressions import read_baseline
@@ -135,7 +139,7 @@ def _scan(args: argparse.Namespace) -> int:
         # see the firewall defined elsewhere, but report only what is located in these files.
         config = config.with_overrides(only_files=frozenset(display_path(p, root) for p in paths))
         paths = [root, *paths]  # given files are read even where the configuration excludes them
-    report = scan(paths, config, root)
+    report = scan(paths, config, root, progress=_progress_printer())
     if args.write_baseline is not None:
         from egresslint import __version__ as version
         from egresslint.suppressions import write_baseline
@@ -168,6 +172,29 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_OK
     failing = any(f.severity >= config.fail_on for f in report.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _progress_printer():
+    """Files done / total and rate on stderr, only for a person at a terminal (never in pipes
+    or CI logs), and only once a scan takes long enough to need it."""
+    import time
+
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    started = time.monotonic()
+    state = {"shown": False}
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        if elapsed < 1.0 and not state["shown"]:
+            return
+        state["shown"] = True
+        rate = done / elapsed if elapsed else 0.0
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r\x1b[2Kegresslint: {done}/{total} files ({rate:,.0f}/s)" + end)
+        sys.stderr.flush()
+
+    return show
 
 
 def _rules(args: argparse.Namespace) -> int:

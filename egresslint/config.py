@@ -29,6 +29,8 @@ class Config:
     packs: tuple[str, ...] = ()
     cloud: str = "AzureCloud"
     region: str | None = None
+    jobs: int = 0  # worker processes for parsing; 0 = one per core
+    cache: bool = False  # reuse parse results from .egresslint_cache/ (the CLI turns it on)
     # set by the CLI, not by files
     only_files: frozenset[str] | None = None  # report findings only in these display paths
     baseline: frozenset[str] | None = None  # fingerprints of accepted findings (--baseline)
@@ -152,7 +154,7 @@ def describe(config: Config) -> dict[str, Any]:
     out: dict[str, Any] = {}
     inverse = {v: k for k, v in _KEYS.items()}
     for f in fields(config):
-        if f.name in ("only_files", "baseline"):
+        if f.name in ("only_files", "baseline", "jobs", "cache"):
             continue
         value = getattr(config, f.name)
         if isinstance(value, Severity):

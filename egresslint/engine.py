@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,8 @@ def _strict() -> bool:
     return os.environ.get("EGRESSLINT_STRICT", "") not in ("", "0")
 
 
-def scan(paths: Any = ".", config: Config | None = None, root: Path | None = None) -> Report:
+def scan(paths: Any = ".", config: Config | None = None, root: Path | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Report:
     started = time.perf_counter()
     config = config or Config()
     path_list = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)] or [Path(".")]
@@ -52,21 +53,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     registry = load_registry()
     notes.extend(Notification("warning", message) for message in registry.errors)
 
-    sources: dict[str, str] = {}
-    results: list[tuple[Candidate, FrontendResult]] = []
-    for cand in candidates:
-        loaded = read(cand, config.max_file_size)
-        if loaded.note is not None:
-            notes.append(loaded.note)
-        if loaded.source is None:
-            continue
-        sources[cand.display] = loaded.source.text
-        result = _run_frontend(loaded.source, notes, _arm_parameters(cand))
-        if loaded.decode_error is not None:
-            line, column, message = loaded.decode_error
-            result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
-                                              Location(cand.display, line, column)))
-        results.append((cand, result))
+    sources, results = load_all(candidates, config, root, notes, progress)
 
     findings: list[Finding] = []
     for group in projects(results):
@@ -91,6 +78,88 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         sources=sources,
         elapsed=time.perf_counter() - started,
     )
+
+
+# Below this many files to parse, worker processes cost more than they save.
+PARALLEL_THRESHOLD = 48
+
+
+def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResult | None, list[Notification], str]:
+    """Read and parse one file (in a worker process or not): (text, result, notices, key)."""
+    notes: list[Notification] = []
+    loaded = read(cand, max_size)
+    if loaded.note is not None:
+        notes.append(loaded.note)
+    if loaded.source is None:
+        return None, None, notes, ""
+    params = _arm_parameters(cand)
+    result = _run_frontend(loaded.source, notes, params)
+    if loaded.decode_error is not None:
+        line, column, message = loaded.decode_error
+        result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
+                                          Location(cand.display, line, column)))
+    return loaded.source.text, result, notes, ""
+
+
+def load_all(candidates: list[Candidate], config: Config, root: Path, notes: list[Notification],
+             progress: Callable[[int, int], None] | None = None,
+             ) -> tuple[dict[str, str], list[tuple[Candidate, FrontendResult]]]:
+    """Every candidate read and parsed, in candidate order (output never depends on --jobs):
+    from the cache when the content is unchanged, else serially or in worker processes."""
+    from egresslint.cache import Cache
+
+    cache = Cache(root) if config.cache else None
+    slots: list[tuple[str | None, FrontendResult | None, list[Notification]] | None] = [None] * len(candidates)
+    keys: list[str | None] = [None] * len(candidates)
+    todo: list[int] = []
+    for i, cand in enumerate(candidates):
+        if cache is not None:
+            loaded = read(cand, config.max_file_size)
+            if loaded.source is not None and loaded.decode_error is None:
+                key = cache.key(cand.display, cand.kind, cand.dialect, loaded.source.text, _arm_parameters(cand))
+                keys[i] = key
+                hit = cache.get(key)
+                if isinstance(hit, FrontendResult):
+                    slots[i] = (loaded.source.text, hit, [])
+                    continue
+        todo.append(i)
+    jobs = config.jobs or os.cpu_count() or 1
+    done = len(candidates) - len(todo)
+    if progress is not None:
+        progress(done, len(candidates))
+    if jobs > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                chunk = max(1, len(todo) // (jobs * 8))
+                for i, out in zip(todo, pool.map(_load_one, [candidates[i] for i in todo],
+                                                 [config.max_file_size] * len(todo), chunksize=chunk), strict=True):
+                    slots[i] = out[:3]
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(candidates))
+        except (OSError, RuntimeError):  # no processes here (sandbox): fall back to serial
+            pass
+    for i in todo:
+        if slots[i] is None:
+            slots[i] = _load_one(candidates[i], config.max_file_size)[:3]
+            done += 1
+            if progress is not None:
+                progress(done, len(candidates))
+    sources: dict[str, str] = {}
+    results: list[tuple[Candidate, FrontendResult]] = []
+    for i, cand in enumerate(candidates):
+        text, result, file_notes = slots[i]  # type: ignore[misc]
+        notes.extend(file_notes)
+        if text is None or result is None:
+            continue
+        sources[cand.display] = text
+        results.append((cand, result))
+        key = keys[i]
+        if cache is not None and key is not None and i in todo and not file_notes:
+            cache.put(key, result)
+    return sources, results
 
 
 def _arm_parameters(cand: Candidate) -> dict[str, Any] | None:

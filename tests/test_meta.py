@@ -73,7 +73,7 @@ LAYERS = [
     {"egresslint.firewall", "egresslint.nsg"},
     {"egresslint.checks", "egresslint.registry"},
     {"egresslint.reporters", "egresslint.docs", "egresslint.suppressions"},
-    {"egresslint.config", "egresslint.engine"},
+    {"egresslint.config", "egresslint.engine", "egresslint.cache"},
     {"egresslint.cli", "egresslint.__main__", "egresslint"},
 ]
 
