@@ -113,6 +113,7 @@ class Inventory:
         self._version = 0  # bumped by every change; caches of derived answers compare it
         self._index_version = -1
         self._addresses: dict[str, HopTarget] = {}
+        self._all_memo: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ building
     def replay(self, operations: Iterable[Operation]) -> Inventory:
@@ -241,8 +242,18 @@ class Inventory:
         return res if isinstance(res, cls) else None
 
     def all(self, cls: type[R]) -> list[R]:
-        ix = self._ix
-        return [r for ref in ix.by_kind.get(cls.KIND, ()) if isinstance(r := ix.by_ref[ref], cls)]
+        """Resources of a kind, in insertion order (memoised per inventory state: rules ask
+        this in inner loops)."""
+        memo = self._all_memo
+        if memo.get(None) != self._version:
+            memo.clear()
+            memo[None] = self._version
+        hit = memo.get(cls)
+        if hit is None:
+            ix = self._ix
+            hit = [r for ref in ix.by_kind.get(cls.KIND, ()) if isinstance(r := ix.by_ref[ref], cls)]
+            memo[cls] = hit
+        return list(hit)
 
     def resources(self) -> Iterator[Resource]:
         return iter(self._ix.by_ref.values())
@@ -476,6 +487,16 @@ class Inventory:
         return False
 
     def egress_paths(self, cluster: Cluster) -> list[EgressPath]:
+        memo = self._all_memo
+        if memo.get(None) != self._version:
+            memo.clear()
+            memo[None] = self._version
+        key = ("egress", id(cluster))
+        if key not in memo:
+            memo[key] = self._egress_paths(cluster)
+        return list(memo[key])
+
+    def _egress_paths(self, cluster: Cluster) -> list[EgressPath]:
         paths = []
         for subnet, pools in self.node_subnets(cluster):
             if subnet is None:
