@@ -57,7 +57,7 @@ from egresslint.model import (
     RuleCollectionGroup,
     Value,
 )
-from egresslint.net import AddressSet, AppProtocolSet, PortSet, ProtocolSet
+from egresslint.net import AddressSet, AppProtocolSet, PortSet, ProtocolSet, all3, any3
 from egresslint.packs import Endpoint, fill_region
 
 __all__ = [
@@ -439,26 +439,6 @@ def _build_policy(inv: Inventory, policy: FirewallPolicy, fw: Firewall | None) -
 
 
 # =========================================================================== matching
-
-
-def all3(verdicts: Iterable[Tri]) -> Tri:
-    out: Tri = True
-    for v in verdicts:
-        if v is False:
-            return False
-        if v is None:
-            out = None
-    return out
-
-
-def any3(verdicts: Iterable[Tri]) -> Tri:
-    out: Tri = False
-    for v in verdicts:
-        if v is True:
-            return True
-        if v is None:
-            out = None
-    return out
 
 
 def address_match(rule: AddressSet, flow: AddressSet) -> Tri:

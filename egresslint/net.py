@@ -558,7 +558,7 @@ def _tag_net_intersects(t: TagToken, net: IPNetwork) -> Tri:
     return None
 
 
-def _all3(verdicts: Iterable[Tri]) -> Tri:
+def all3(verdicts: Iterable[Tri]) -> Tri:
     result: Tri = True
     for v in verdicts:
         if v is False:
@@ -568,7 +568,7 @@ def _all3(verdicts: Iterable[Tri]) -> Tri:
     return result
 
 
-def _any3(verdicts: Iterable[Tri]) -> Tri:
+def any3(verdicts: Iterable[Tri]) -> Tri:
     result: Tri = False
     for v in verdicts:
         if v is True:
@@ -699,7 +699,7 @@ class AddressSet:
             verdicts.append(self._covers_networks(other.networks))
         verdicts.extend(self._covers_tag(t) for t in other.tags)
         verdicts.extend(self._covers_unknown(u) for u in other.unknown)
-        return _all3(verdicts)
+        return all3(verdicts)
 
     def intersects(self, other: AddressSet) -> Tri:
         """Do the sets share an address? Tokens are assumed to stand for non-empty sets."""
@@ -711,7 +711,7 @@ class AddressSet:
         verdicts.extend(self._intersects_network(n) for n in other.networks)
         verdicts.extend(self._intersects_tag(t) for t in other.tags)
         verdicts.extend(self._intersects_unknown(u) for u in other.unknown)
-        return _any3(verdicts)
+        return any3(verdicts)
 
     def matches_ip(self, ip: str | IPAddress) -> Tri:
         """Is the address in the set? None for an unparseable address or unknown contents."""
@@ -775,7 +775,7 @@ class AddressSet:
         verdicts: list[Tri] = [_tag_net_intersects(t, net) for t in self.tags]
         if self.unknown:
             verdicts.append(None)
-        return _any3(verdicts)
+        return any3(verdicts)
 
     def _intersects_tag(self, t: TagToken) -> Tri:
         if self._all_v4:
@@ -787,7 +787,7 @@ class AddressSet:
             verdicts.append(None)
         if self.unknown or self._has_v6:
             verdicts.append(None)
-        return _any3(verdicts)
+        return any3(verdicts)
 
     def _intersects_unknown(self, token: str) -> Tri:
         return True if token in self.unknown else None
@@ -879,7 +879,7 @@ class PortSet:
             inside = any(a <= lo and hi <= b for a, b in self.ranges)
             verdicts.append(True if inside else (None if self.unknown else False))
         verdicts.extend(True if u in self.unknown else None for u in other.unknown)
-        return _all3(verdicts)
+        return all3(verdicts)
 
     def intersects(self, other: PortSet) -> Tri:
         if self.is_empty or other.is_empty:
@@ -958,7 +958,7 @@ class ProtocolSet:
         if other.any or not other.names <= self.names:
             verdicts.append(None if self.unknown else False)
         verdicts.extend(True if u in self.unknown else None for u in other.unknown)
-        return _all3(verdicts)
+        return all3(verdicts)
 
     def intersects(self, other: ProtocolSet) -> Tri:
         if self.is_empty or other.is_empty:
@@ -1026,7 +1026,7 @@ class AppProtocolSet:
         if not other.pairs <= self.pairs:
             verdicts.append(None if self.unknown else False)
         verdicts.extend(True if u in self.unknown else None for u in other.unknown)
-        return _all3(verdicts)
+        return all3(verdicts)
 
     def intersects(self, other: AppProtocolSet) -> Tri:
         if self.is_empty or other.is_empty:

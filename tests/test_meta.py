@@ -67,7 +67,7 @@ def test_every_rule_doc_has_all_sections():
 # Each module may import only from modules of its own layer or below (ARCHITECTURE.md).
 LAYERS = [
     {"egresslint.model", "egresslint.findings", "egresslint.resources", "egresslint.report"},
-    {"egresslint.net", "egresslint.azureid", "egresslint.views", "egresslint.limits", "egresslint.packs"},
+    {"egresslint.net", "egresslint.views", "egresslint.limits", "egresslint.packs"},
     {"egresslint.frontends", "egresslint.files"},
     {"egresslint.inventory"},
     {"egresslint.firewall", "egresslint.nsg"},

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from egresslint import azureid, views
+from egresslint import views
 from egresslint.findings import Finding, Severity
 from egresslint.frontends import FrontendResult, SourceFile
 from egresslint.frontends import azcommands as table
@@ -494,7 +494,9 @@ def make_ref(kind: str, name: Value, group: Value | None, parent: Ref | None = N
 
 def ref_from_id_value(value: Value) -> Ref | None:
     """A Ref from a resource-ID value whose parts may be unresolved variables."""
-    ref = azureid.ref_from_resource_id(value.known if value.known is not None else value.text)
+    from egresslint.frontends.arm import ref_from_resource_id  # one parser of resource IDs
+
+    ref = ref_from_resource_id(value.known if value.known is not None else value.text)
     if ref is None:
         return None
     return _fix_groups(ref)
