@@ -90,3 +90,18 @@ def test_hostile_files_are_notices_or_findings(tmp_path: Path):
     rules = {(f.location.file, f.rule_id) for f in report.findings}
     assert ("latin1.sh", "EGL001") in rules
     assert not [n for n in report.notifications if "internal error" in n.message]
+
+
+def test_oversized_and_vanished_files(tmp_path: Path):
+    from egresslint.files import Candidate, read
+
+    big = tmp_path / "huge.json"
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write('{"resources": [')
+        fh.write(",".join(['{"type": "x"}'] * 3_700_000))  # ~50 MB
+        fh.write("]}")
+    report = scan([tmp_path], Config(), root=tmp_path)
+    assert any("max-file-size" in n.message for n in report.notifications)
+    gone = Candidate(tmp_path / "gone.sh", "gone.sh", "script", "bash")
+    result = read(gone)
+    assert result.source is None and "disappeared" in result.note.message
