@@ -1,11 +1,16 @@
 """Benchmark: start-up time and scan throughput on a generated corpus (a script, not a test).
 
-    python benchmarks/bench.py --files 1000 --runs 5
+    python benchmarks/bench.py --files 1000 --runs 5            # everything RESULTS.md lists
+    python benchmarks/bench.py --files 1000 --runs 5 --scale    # plus 10,000 and 5,000 files
 
-Reports medians: `egresslint --version` start-up, a one-file scan, a full scan of N files
-(files/s, MB/s, peak RSS of the child process), and floors measured on the same files: reading
-them, and `json.loads` of the ARM templates. With checkov installed, also `checkov -d DIR
---framework arm` on the ARM subset, as a ratio.
+Reports medians (each run a fresh process): `egresslint --version`, one-file scans, cold,
+one-process and warm scans of N mixed files (files/s, MB/s, peak RSS), a warm scan after one
+file changed; floors on the same files (reading them, `json.loads` of the ARM templates) and
+the ARM frontend's files/s against `json.loads` of the same templates (issue 4). With checkov
+(`--checkov PATH`, or `checkov` on PATH; install it in its own virtualenv, it is never a
+dependency): `checkov -d DIR --framework arm -o sarif` on an N-file ARM-only corpus and
+`checkov -f FILE` on one template, as ratios. ``--scale`` adds a 10,000-file scan (peak RSS,
+files/s against N files) and pre-commit on one changed file of a 5,000-file project.
 """
 
 from __future__ import annotations
@@ -20,23 +25,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate  # noqa: E402
 
 
-def timed(cmd: list[str], runs: int, cwd: Path | None = None) -> tuple[float, int]:
-    """Median wall time of ``cmd`` and the largest peak RSS (KiB) of its runs."""
-    times, peak = [], 0
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_once(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, bytes]:
+    """Wall time, peak RSS (KiB, the largest process of the run: ``wait4`` reports the child's
+    own and its waited-for workers' maximum) and stdout of one run of ``cmd``."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
-        times.append(time.perf_counter() - started)
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # not proc.wait(): it drops the rusage
+        elapsed = time.perf_counter() - started
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.read().decode(errors='replace')[-2000:]}")
+        return elapsed, usage.ru_maxrss, out.read()
+
+
+def timed(cmd: list[str], runs: int, cwd: Path | None = None,
+          before: Callable[[int], None] | None = None) -> tuple[float, int]:
+    """Median wall time of ``cmd`` over ``runs`` fresh processes and the largest peak RSS
+    (KiB); ``before(i)`` runs untimed before run i (to edit a file, say)."""
+    times, peak = [], 0
+    for i in range(runs):
+        if before is not None:
+            before(i)
+        elapsed, rss, _out = run_once(cmd, cwd)
+        times.append(elapsed)
+        peak = max(peak, rss)
     return statistics.median(times), peak
 
 
@@ -58,46 +80,152 @@ def floors(folder: Path, runs: int) -> dict[str, float]:
             "arm_files": len(arm), "arm_bytes": sum(p.stat().st_size for p in arm)}
 
 
+def arm_throughput(folder: Path, runs: int) -> tuple[float, float, int]:
+    """Files/s of the ARM frontend (``frontends.arm.load``: JSON with comments, expressions,
+    resources with positions) and of ``json.loads`` on the same templates, in this process
+    (no start-up, no inventory or rules): the ratio issue 4 asks for."""
+    from egresslint.frontends import SourceFile, arm
+
+    texts = [(p.relative_to(folder).as_posix(), p.read_text("utf-8")) for p in sorted(folder.rglob("*.json"))]
+    ours, floor = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for path, text in texts:
+            arm.load(SourceFile(path, text, "json"))
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for _path, text in texts:
+            json.loads(text)
+        floor.append(time.perf_counter() - started)
+    return len(texts) / statistics.median(ours), len(texts) / statistics.median(floor), len(texts)
+
+
+def project(folder: Path, files: int, arm_only: bool = False) -> dict[str, int]:
+    """A generated corpus with a ``.git`` marker: the project root, as in a repository."""
+    counts = generate(folder, files, arm_only=arm_only)
+    (folder / ".git").mkdir(exist_ok=True)
+    return counts
+
+
+def size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and ".egresslint_cache" not in p.parts) / 1e6
+
+
+def load_note() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=1000, help="files in the mixed and the ARM-only corpus")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measure (the median is reported)")
+    parser.add_argument("--checkov", help="checkov executable (default: checkov on PATH)")
+    parser.add_argument("--checkov-runs", type=int, help="runs of checkov (default: --runs)")
+    parser.add_argument("--scale", action="store_true",
+                        help="also 10,000 files (peak RSS, scaling) and pre-commit in a 5,000-file project")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     args = parser.parse_args()
     exe = [sys.executable, "-m", "egresslint"]
+    runs = args.runs
     work = args.keep or Path(tempfile.mkdtemp(prefix="egresslint-bench-"))
     try:
-        counts = generate(work / "corpus", args.files)
         corpus = work / "corpus"
-        one = next(corpus.rglob("*.sh"))
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-        print(f"corpus: {args.files} files {counts}")
-        version, _ = timed([*exe, "--version"], args.runs)
-        print(f"egresslint --version: {version * 1000:.0f} ms (median of {args.runs})")
-        single, _ = timed([*exe, "scan", str(one), "--format", "sarif"], args.runs)
-        print(f"one-file scan (start-up included): {single * 1000:.0f} ms")
-        full, rss = timed([*exe, "scan", str(corpus), "--format", "sarif", "--no-cache"], args.runs)
-        timed([*exe, "scan", str(corpus), "--format", "sarif"], 1)  # fill the cache
-        warm, _ = timed([*exe, "scan", str(corpus), "--format", "sarif"], args.runs)
-        serial, _ = timed([*exe, "scan", str(corpus), "--format", "sarif", "--no-cache", "--jobs", "1"], args.runs)
-        fl = floors(corpus, args.runs)
-        mb = fl["bytes"] / 1e6
-        print(f"cold scan (--no-cache): {full:.2f} s, {args.files / full:,.0f} files/s, {mb / full:.2f} MB/s, "
-              f"peak RSS {rss / 1024:.0f} MB")
-        print(f"cold scan, one process (--jobs 1): {serial:.2f} s; warm scan (cache): {warm:.2f} s")
-        print(f"floors: read {mb / fl['read_s']:.0f} MB/s; json.loads of {fl['arm_files']} ARM files "
+        counts = project(corpus, args.files)
+        mb = size_mb(corpus)
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {load_note()} at start")
+        print(f"corpus: {args.files} files, {mb:.1f} MB {counts}; medians of {runs} runs, each a fresh process")
+
+        version, _ = timed([*exe, "--version"], runs)
+        print(f"egresslint --version: {version * 1000:.0f} ms")
+        single = work / "single"
+        single.mkdir(exist_ok=True)
+        (single / ".git").mkdir(exist_ok=True)
+        one_arm = shutil.copy(next(corpus.rglob("*.json")), single / "template.json")
+        one_sh = shutil.copy(next(corpus.rglob("*.sh")), single / "deploy.sh")
+        one_arm_s, _ = timed([*exe, "scan", str(one_arm), "--format", "sarif", "--no-cache"], runs)
+        one_sh_s, _ = timed([*exe, "scan", str(one_sh), "--format", "sarif", "--no-cache"], runs)
+        print(f"one-file scan, start-up included (--no-cache): ARM template {one_arm_s * 1000:.0f} ms, "
+              f"bash script {one_sh_s * 1000:.0f} ms")
+
+        scan = [*exe, "scan", ".", "--format", "sarif"]
+        cold, rss = timed([*scan, "--no-cache"], runs, corpus)
+        serial, _ = timed([*scan, "--no-cache", "--jobs", "1"], runs, corpus)
+        reference = run_once([*scan, "--no-cache", "--jobs", "1"], corpus)[2]
+        filled = run_once(scan, corpus)[2]  # fills the parse and project caches
+        warm, warm_rss = timed(scan, runs, corpus)
+        hit = run_once(scan, corpus)[2]
+        script = sorted(corpus.rglob("*.sh"))[0]
+        original = script.read_bytes()
+
+        def edit(i: int) -> None:  # a new change before each run: never the cached project
+            script.write_bytes(original + f"# edited for run {i} {time.time_ns()}\n".encode())
+
+        changed, _ = timed(scan, runs, corpus, before=edit)
+        script.write_bytes(original)
+        identical = reference == filled == hit
+        print(f"cold scan (--no-cache, default --jobs): {cold:.2f} s, {args.files / cold:,.0f} files/s, "
+              f"{mb / cold:.2f} MB/s, peak RSS {rss / 1024:.0f} MB")
+        print(f"cold scan, one process (--jobs 1): {serial:.2f} s, {args.files / serial:,.0f} files/s")
+        print(f"warm scan, nothing changed (project cache): {warm:.2f} s, peak RSS {warm_rss / 1024:.0f} MB")
+        print(f"warm scan, one file changed (parse cache for the other {args.files - 1}): {changed:.2f} s")
+        print(f"SARIF byte-identical across --jobs 1, cold and warm: {'yes' if identical else 'NO'}")
+        fl = floors(corpus, runs)
+        print(f"floors: read {fl['bytes'] / 1e6 / fl['read_s']:.0f} MB/s; json.loads of {fl['arm_files']} ARM files "
               f"{fl['arm_bytes'] / 1e6 / fl['json_s']:.0f} MB/s ({fl['arm_files'] / fl['json_s']:,.0f} files/s)")
-        checkov = shutil.which("checkov")
+
+        arm_dir = work / "arm"
+        project(arm_dir, args.files, arm_only=True)
+        arm_mb = size_mb(arm_dir)
+        ours_fps, json_fps, n_arm = arm_throughput(arm_dir, runs)
+        print(f"ARM frontend in-process on {n_arm} templates ({arm_mb:.1f} MB): {ours_fps:,.0f} files/s; "
+              f"json.loads {json_fps:,.0f} files/s; json.loads is {json_fps / ours_fps:.1f}x faster")
+        arm_scan = [*exe, "scan", ".", "--format", "sarif", "--no-cache"]
+        ours, ours_rss = timed(arm_scan, runs, arm_dir)
+        print(f"ARM-only corpus, full scan (--no-cache): {ours:.2f} s, {n_arm / ours:,.0f} files/s, "
+              f"peak RSS {ours_rss / 1024:.0f} MB")
+
+        checkov = args.checkov or shutil.which("checkov")
         if checkov:
-            arm_dir = work / "arm-only"
-            arm_dir.mkdir(exist_ok=True)
-            for p in corpus.rglob("*.json"):
-                shutil.copy(p, arm_dir / p.name)
-            ours, _ = timed([*exe, "scan", str(arm_dir), "--format", "sarif"], args.runs)
-            theirs, _ = timed([checkov, "-d", str(arm_dir), "--framework", "arm", "-o", "sarif", "--quiet"], 1)
-            print(f"ARM subset: egresslint {ours:.2f} s, checkov {theirs:.2f} s: {theirs / ours:.1f}x")
+            c_runs = args.checkov_runs or runs
+            version_out = run_once([checkov, "--version"])[2].decode().strip()
+            theirs, theirs_rss = timed([checkov, "-d", str(arm_dir), "--framework", "arm", "-o", "sarif",
+                                        "--quiet", "--skip-download"], c_runs, work)
+            print(f"checkov {version_out} on the same {n_arm} ARM templates (-d, --framework arm, -o sarif; "
+                  f"median of {c_runs}): {theirs:.2f} s, peak RSS {theirs_rss / 1024:.0f} MB; "
+                  f"egresslint {ours:.2f} s: {theirs / ours:.1f}x faster")
+            theirs_one, _ = timed([checkov, "-f", str(one_arm), "--framework", "arm", "-o", "sarif",
+                                   "--quiet", "--skip-download"], c_runs, work)
+            print(f"checkov on one ARM template (-f): {theirs_one * 1000:.0f} ms; egresslint "
+                  f"{one_arm_s * 1000:.0f} ms: {theirs_one / one_arm_s:.1f}x faster")
         else:
-            print("checkov not installed: comparison skipped (pip install checkov)")
+            print("checkov not found: comparison skipped (install it in its own virtualenv, pass --checkov PATH)")
+
+        if args.scale:
+            big = work / "c10000"
+            project(big, 10_000)
+            big_s, big_rss = timed([*scan, "--no-cache"], runs, big)
+            print(f"10,000 files, cold (--no-cache): {big_s:.2f} s, {10_000 / big_s:,.0f} files/s, "
+                  f"peak RSS {big_rss / 1024:.0f} MB; per file {big_s / cold / 10 * args.files / 1000:.2f}x "
+                  f"the {args.files}-file scan")
+            shutil.rmtree(big, ignore_errors=True)
+            repo = work / "c5000"
+            project(repo, 5_000)
+            run_once(scan, repo)  # warm: the caches as the last commit left them
+            changed_file = sorted(repo.rglob("*.sh"))[0]
+            relative = changed_file.relative_to(repo).as_posix()
+            before_edit = changed_file.read_bytes()
+
+            def edit_5000(i: int) -> None:
+                changed_file.write_bytes(before_edit + f"# edited for run {i} {time.time_ns()}\n".encode())
+
+            hook = [*exe, "scan", relative, "--format", "sarif"]
+            pre_changed, pre_rss = timed(hook, runs, repo, before=edit_5000)
+            pre_same, _ = timed(hook, runs, repo)
+            print(f"pre-commit in a 5,000-file project, `egresslint scan {relative}` (whole project analysed, "
+                  f"warm caches): file changed since the last scan {pre_changed:.2f} s (peak RSS "
+                  f"{pre_rss / 1024:.0f} MB); unchanged re-run {pre_same:.2f} s")
+        print(f"{load_note()} at end")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

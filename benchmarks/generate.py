@@ -122,7 +122,9 @@ def arm_template(n: int, rng: random.Random) -> dict:
     }
 
 
-def generate(out: Path, files: int, seed: int = 7) -> dict[str, int]:
+def generate(out: Path, files: int, seed: int = 7, arm_only: bool = False) -> dict[str, int]:
+    """``files`` files under ``out`` (20 team folders): 2/5 ARM templates, 1/5 each bash,
+    PowerShell and Kubernetes; or only ARM templates (the subset checkov reads)."""
     rng = random.Random(seed)
     regions = ["westeurope", "eastus", "northeurope", "westus2", "uksouth"]
     out.mkdir(parents=True, exist_ok=True)
@@ -131,6 +133,8 @@ def generate(out: Path, files: int, seed: int = 7) -> dict[str, int]:
         params = {"n": n, "region": rng.choice(regions), "a": n % 250, "b": 100 + n % 100,
                   "nodes": rng.randrange(3, 50)}
         kind = ("arm", "arm", "bash", "powershell", "kubernetes")[n % 5] if files > 4 else "bash"
+        if arm_only:
+            kind = "arm"
         folder = out / f"team{n % 20:02d}"
         folder.mkdir(exist_ok=True)
         if kind == "arm":
@@ -150,8 +154,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--arm-only", action="store_true", help="only ARM templates")
     args = parser.parse_args()
-    print(generate(args.out, args.files, args.seed))
+    print(generate(args.out, args.files, args.seed, args.arm_only))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 large project) parses only what changed.
 
 Entries live in ``.egresslint_cache/`` at the project root, keyed by a hash of the egresslint
-version, the file's path, kind and content (and its ARM parameters). They are pickles, and a
+code (:func:`code_fingerprint`), the file's path, kind and content (and its ARM parameters). They are pickles, and a
 project folder is not trusted: every entry carries an HMAC made with a random key kept in the
 user's own cache folder (mode 0600), and an entry whose HMAC does not verify is ignored, so a
 planted file can never be unpickled.
@@ -10,6 +10,7 @@ planted file can never be unpickled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -23,6 +24,26 @@ from egresslint import __version__
 
 CACHE_DIR = ".egresslint_cache"
 _MAC_SIZE = 32
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The version plus the size and modification time of every file of the installed package
+    (code, grammars, rule data): entries made by other code are never used, also between
+    releases (an editable install being worked on), at the cost of a stat per file."""
+    h = hashlib.sha256(__version__.encode("utf-8"))
+    package = Path(__file__).parent  # unresolved: an editable install links files into it
+    for folder, dirs, names in os.walk(package, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".py", ".lark", ".yaml", ".yml", ".json")):
+                path = os.path.join(folder, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                h.update(f"{os.path.relpath(path, package)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
 
 
 def _user_key() -> bytes | None:
@@ -60,7 +81,7 @@ class Cache:
     @staticmethod
     def key(path: str, kind: str, dialect: str | None, text: str, extra: Any = None) -> str:
         h = hashlib.sha256()
-        for part in (__version__, path, kind, dialect or "", repr(extra)):
+        for part in (code_fingerprint(), path, kind, dialect or "", repr(extra)):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         h.update(text.encode("utf-8", "surrogatepass"))

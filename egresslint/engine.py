@@ -9,16 +9,21 @@ tests do).
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
+import posixpath
+import re
+import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from egresslint import suppressions
 from egresslint.config import Config
-from egresslint.files import Candidate, discover, find_root, read
+from egresslint.files import DEFAULT_MAX_FILE_SIZE, Candidate, ReadResult, decode, discover, find_root, read, read_bytes
 from egresslint.findings import Finding, Severity
 from egresslint.frontends import FrontendResult, SourceFile
 from egresslint.inventory import Inventory
@@ -53,13 +58,34 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     registry = load_registry()
     notes.extend(Notification("warning", message) for message in registry.errors)
 
-    sources, results = load_all(candidates, config, root, notes, progress)
+    from egresslint.cache import Cache
 
-    findings: list[Finding] = []
-    for group in projects(results):
-        inventory = build_inventory(group, config)
-        findings.extend(run_rules(inventory, registry, config, notes))
-    inline = suppressions.collect(sources, [e for _c, r in results for e in r.facts.get("suppressions", ())])
+    cache = Cache(root) if config.cache else None
+    prepared = prepare(candidates, config, cache is not None)
+    project_key = _project_key(prepared, config, registry) if cache is not None else None
+    analysis = cache.get(project_key) if cache is not None and project_key is not None else None
+    read_notes = [loaded.note for loaded, _key in prepared if loaded is not None and loaded.note is not None]
+    if isinstance(analysis, Analysis):
+        # nothing the analysis reads changed since it was stored: skip parsing, inventory and rules
+        sources = {cand.display: loaded.source.text for cand, (loaded, _key) in zip(candidates, prepared, strict=True)
+                   if loaded is not None and loaded.source is not None}
+        notes.extend(read_notes)
+    else:
+        before = len(notes)
+        sources, results = load_all(candidates, config, root, notes, progress, prepared)
+        results = bind_deployments(results, sources, config, root, notes)
+
+        findings: list[Finding] = []
+        for group in projects(results):
+            inventory = build_inventory(group, config)
+            findings.extend(run_rules(inventory, registry, config, notes))
+        analysis = Analysis([c.display for c, _ in results],
+                            [e for _c, r in results for e in r.facts.get("suppressions", ())], findings)
+        # stored only when replaying it is exact: the only notices were the re-read files' own
+        if cache is not None and project_key is not None and notes[before:] == read_notes:
+            cache.put(project_key, analysis)
+    findings = analysis.findings
+    inline = suppressions.collect(sources, analysis.suppressions)
     findings, suppressed, stale = suppressions.apply(findings, inline, lambda rid, toks: _matches(rid, toks, registry))
     findings = filter_findings(findings + stale, registry, config)
     if config.baseline is not None:
@@ -72,7 +98,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     return Report(
         suppressed=suppressed,
         findings=findings,
-        files=[c.display for c, _ in results],
+        files=list(analysis.files),
         notifications=notes,
         root=str(root),
         sources=sources,
@@ -84,6 +110,71 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
 PARALLEL_THRESHOLD = 48
 
 
+@dataclass
+class Analysis:
+    """What the rules made of a whole project, cached under :func:`_project_key` so that a
+    re-scan of an unchanged project (CI re-runs, ``pre-commit run --all-files``) skips the
+    inventory and the rules: findings before suppressions, baselines and filters (those
+    depend on today's date and the command line), the scanned files, the files' suppressions."""
+
+    files: list[str]
+    suppressions: list[Any]
+    findings: list[Finding]
+
+
+def prepare(candidates: list[Candidate], config: Config, cached: bool) -> list[tuple[ReadResult | None, str | None]]:
+    """Each candidate read and keyed for the cache, in order; ``(None, None)`` without a cache
+    (worker processes read their own files). The key is None for a file that cannot be cached
+    (unreadable, undecodable)."""
+    if not cached:
+        return [(None, None)] * len(candidates)
+    from egresslint.cache import Cache
+
+    out: list[tuple[ReadResult | None, str | None]] = []
+    for cand in candidates:
+        loaded = read(cand, config.max_file_size)
+        key = None
+        if loaded.source is not None and loaded.decode_error is None:
+            key = Cache.key(cand.display, cand.kind, cand.dialect, loaded.source.text,
+                            _arm_parameters(cand, config.max_file_size))
+        out.append((loaded, key))
+    return out
+
+
+def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: Config,
+                 registry: Registry) -> str | None:
+    """Key of a whole-project :class:`Analysis`: every analysed file's parse key, in order, and
+    everything else rules read (facts, cloud, region, packs' content, the selected rules and
+    the files of plugin rules; egresslint's own code is in every key). None when a file cannot
+    be cached."""
+    from egresslint.cache import Cache
+
+    keys: list[str] = []
+    for loaded, key in prepared:
+        if loaded is None or loaded.source is None:
+            continue  # not analysed: only its notice, which is re-made by reading it
+        if key is None:
+            return None
+        keys.append(key)
+    packs: list[tuple[str, str]] = []
+    for path in config.packs:
+        try:
+            packs.append((path, hashlib.sha256(Path(path).read_bytes()).hexdigest()))
+        except OSError as exc:
+            packs.append((path, f"unreadable: {exc}"))
+    rules: list[tuple[str, ...]] = []
+    for rule_id in selected_rules(registry, config):
+        rule = registry.rules[rule_id]
+        module_file = getattr(sys.modules.get(rule.__module__), "__file__", None) or ""
+        try:
+            st = os.stat(module_file)
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            stamp = ""
+        rules.append((rule_id, rule.__module__, rule.__qualname__, module_file, stamp))
+    return Cache.key("", "project", None, "\n".join(keys), (config.facts, config.cloud, config.region, packs, rules))
+
+
 def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResult | None, list[Notification], str]:
     """Read and parse one file (in a worker process or not): (text, result, notices, key)."""
     notes: list[Notification] = []
@@ -92,7 +183,7 @@ def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResul
         notes.append(loaded.note)
     if loaded.source is None:
         return None, None, notes, ""
-    params = _arm_parameters(cand)
+    params = _arm_parameters(cand, max_size)
     result = _run_frontend(loaded.source, notes, params)
     if loaded.decode_error is not None:
         line, column, message = loaded.decode_error
@@ -103,26 +194,27 @@ def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResul
 
 def load_all(candidates: list[Candidate], config: Config, root: Path, notes: list[Notification],
              progress: Callable[[int, int], None] | None = None,
+             prepared: list[tuple[ReadResult | None, str | None]] | None = None,
              ) -> tuple[dict[str, str], list[tuple[Candidate, FrontendResult]]]:
     """Every candidate read and parsed, in candidate order (output never depends on --jobs):
-    from the cache when the content is unchanged, else serially or in worker processes."""
+    from the cache when the content is unchanged, else serially or in worker processes.
+    ``prepared`` is :func:`prepare`'s answer when the caller has it already."""
     from egresslint.cache import Cache
 
     cache = Cache(root) if config.cache else None
+    if prepared is None:
+        prepared = prepare(candidates, config, cache is not None)
     slots: list[tuple[str | None, FrontendResult | None, list[Notification]] | None] = [None] * len(candidates)
-    keys: list[str | None] = [None] * len(candidates)
+    keys: list[str | None] = [key for _loaded, key in prepared]
     todo: list[int] = []
-    for i, cand in enumerate(candidates):
-        if cache is not None:
-            loaded = read(cand, config.max_file_size)
-            if loaded.source is not None and loaded.decode_error is None:
-                key = cache.key(cand.display, cand.kind, cand.dialect, loaded.source.text, _arm_parameters(cand))
-                keys[i] = key
-                hit = cache.get(key)
-                if isinstance(hit, FrontendResult):
-                    slots[i] = (loaded.source.text, hit, [])
-                    continue
+    for i, (loaded, key) in enumerate(prepared):
+        if cache is not None and loaded is not None and loaded.source is not None and key is not None:
+            hit = cache.get(key)
+            if isinstance(hit, FrontendResult):
+                slots[i] = (loaded.source.text, hit, [])
+                continue
         todo.append(i)
+    parsed = set(todo)
     jobs = config.jobs or os.cpu_count() or 1
     done = len(candidates) - len(todo)
     if progress is not None:
@@ -157,12 +249,12 @@ def load_all(candidates: list[Candidate], config: Config, root: Path, notes: lis
         sources[cand.display] = text
         results.append((cand, result))
         key = keys[i]
-        if cache is not None and key is not None and i in todo and not file_notes:
+        if cache is not None and key is not None and i in parsed and not file_notes:
             cache.put(key, result)
     return sources, results
 
 
-def _arm_parameters(cand: Candidate) -> dict[str, Any] | None:
+def _arm_parameters(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> dict[str, Any] | None:
     """Values of ``X.parameters.json`` next to template ``X.json`` (the naming convention of
     Azure quickstarts and `az deployment group create --parameters @X.parameters.json`)."""
     name = cand.path.name.lower()
@@ -173,20 +265,102 @@ def _arm_parameters(cand: Candidate) -> dict[str, Any] | None:
         return None
     from egresslint.frontends import arm
 
-    try:
-        return arm.read_parameters(sibling.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError):
+    try:  # bounded like every read: the sibling may be huge, a FIFO or a symlink to /dev/zero
+        text, _error = decode(read_bytes(sibling, max_size))
+    except OSError:
         return None
+    return arm.read_parameters(text) if text is not None else None
+
+
+def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: dict[str, str], config: Config,
+                     root: Path, notes: list[Notification]) -> list[tuple[Candidate, FrontendResult]]:
+    """Templates that a scanned script deploys (``az deployment group create -g RG
+    --template-file F --parameters ...``, a ``deployments`` fact of the az frontend) re-read
+    as that deployment: ``resourceGroup()`` is RG and the parameters take the command's values,
+    so the template's resources meet the script's and the exports' by group. A template
+    deployed twice yields both deployments; one no script deploys keeps its own reading.
+    The bound reading is cached under a key of its binding, never under the file's own."""
+    by_display = {cand.display: (cand, result) for cand, result in results}
+    bindings: dict[str, list[tuple[str | None, list[tuple[str | None, str]]]]] = {}
+    for _cand, result in results:
+        for dep in result.facts.get("deployments", ()) or ():
+            target = _project_path(dep["template"], dep["script"], root, by_display)
+            if target is None or by_display[target][0].kind != "json":
+                continue
+            words = [(_parameters_word(text, dep["script"], root, by_display, sources), shown)
+                     for text, shown in dep["parameters"]]
+            bindings.setdefault(target, []).append((dep["group"], words))
+    if not bindings:
+        return results
+    from egresslint.cache import Cache
+    from egresslint.frontends import arm
+
+    cache = Cache(root) if config.cache else None
+    out: list[tuple[Candidate, FrontendResult]] = []
+    for cand, result in results:
+        deployed = bindings.get(cand.display)
+        if not deployed or result.skipped is not None or "arm_parameters" in result.facts:
+            out.append((cand, result))
+            continue
+        merged = FrontendResult()
+        text = sources[cand.display]
+        for group, words in deployed:
+            key = cache.key(cand.display, cand.kind, cand.dialect, text, ("deployment", group, words)) \
+                if cache is not None else None
+            bound = cache.get(key) if cache is not None and key is not None else None
+            if not isinstance(bound, FrontendResult):
+                file_notes: list[Notification] = []
+                bound = _run_frontend(SourceFile(cand.display, text, cand.kind, cand.dialect), file_notes,
+                                      arm.deployment_parameters(words), resource_group=group)
+                notes.extend(file_notes)
+                if cache is not None and key is not None and not file_notes:
+                    cache.put(key, bound)
+            merged.operations.extend(bound.operations)
+            merged.findings.extend(bound.findings)
+            merged.facts.update(bound.facts)
+        out.append((cand, merged))
+    return out
+
+
+def _project_path(path: str, script: str, root: Path, by_display: dict[str, Any]) -> str | None:
+    """Display path of the scanned file a script names: relative to the script's folder, else
+    to the project root (az resolves it against the working directory, which the scan cannot
+    know; these are the two a script is run from), or absolute."""
+    path = path.replace("\\", "/")
+    if posixpath.isabs(path) or re.match(r"^[A-Za-z]:/", path):
+        try:
+            path = Path(path).resolve().relative_to(root).as_posix()
+        except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+            return None
+        return path if path in by_display else None
+    for base in (posixpath.dirname(script), ""):
+        candidate = posixpath.normpath(posixpath.join(base, path))
+        if candidate in by_display:
+            return candidate
+    return None
+
+
+def _parameters_word(text: str | None, script: str, root: Path, by_display: dict[str, Any],
+                     sources: dict[str, str]) -> str | None:
+    """A ``--parameters`` word as az reads it: ``@F`` (or a bare path of an existing file) is
+    the content of F; None when the word or its file is not known to the scan."""
+    if text is None:
+        return None
+    name = text[1:] if text.startswith("@") else text
+    found = _project_path(name, script, root, by_display) if name.lower().endswith((".json", ".jsonc")) else None
+    if found is not None:
+        return sources.get(found)
+    return None if text.startswith("@") else text
 
 
 def _run_frontend(source: SourceFile, notes: list[Notification],
-                  parameters: dict[str, Any] | None = None) -> FrontendResult:
+                  parameters: dict[str, Any] | None = None, **context: Any) -> FrontendResult:
     module = FRONTENDS.get(source.kind)
     if module is None:
         return FrontendResult(skipped=f"no frontend for {source.kind} files")
     try:
         if parameters is not None:
-            return import_module(module).load(source, parameters=parameters)
+            return import_module(module).load(source, parameters=parameters, **context)
         return import_module(module).load(source)
     except RecursionError:
         return FrontendResult(findings=[Finding(

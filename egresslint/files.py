@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def find_root(paths: Iterable[Path]) -> Path:
     """The project root: the nearest folder (upwards from the scanned paths) holding
     ``.egresslint.yaml``, a ``pyproject.toml`` with ``[tool.egresslint]``, or ``.git``;
     otherwise the common folder of the paths."""
-    resolved = [p.resolve() for p in paths]
+    resolved = [resolve(p) for p in paths]
     common = Path(os.path.commonpath([str(p) for p in resolved])) if resolved else Path.cwd()
     start = common if common.is_dir() else common.parent
     for folder in (start, *start.parents):
@@ -62,11 +64,21 @@ def find_root(paths: Iterable[Path]) -> Path:
     return start
 
 
-def display_path(path: Path, root: Path) -> str:
+def resolve(path: Path) -> Path:
+    """``path.resolve()``, except that a symlink loop names the link itself instead of raising
+    (RuntimeError before Python 3.13, OSError after); reading it then fails cleanly."""
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.parent.resolve() / path.name
+
+
+def display_path(path: Path, root: Path) -> str:
+    resolved = resolve(path)
+    try:
+        return resolved.relative_to(root).as_posix()
     except ValueError:
-        return Path(os.path.relpath(path.resolve(), root)).as_posix()
+        return Path(os.path.relpath(resolved, root)).as_posix()
 
 
 class _Ignores:
@@ -109,7 +121,7 @@ def classify(path: Path, sniff: bool = True) -> tuple[FileKind, str | None] | No
     if suffix or not sniff:
         return None
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(128)
     except OSError:
         return None
@@ -139,7 +151,7 @@ def discover(paths: Iterable[Path], root: Path, notes: list[Notification],
         if not given.exists() and not given.is_symlink():
             notes.append(Notification("error", f"{given}: no such file or directory", str(given)))
             continue
-        if given.is_file():
+        if not given.is_dir():  # a file, or a FIFO or device given by name: read() refuses those
             kind = classify(given)
             display = display_path(given, root)
             if kind is not None:
@@ -189,16 +201,57 @@ class ReadResult:
     decode_error: tuple[int, int, str] | None = None  # line, column, message -> EGL001
 
 
+class NotRegularFile(OSError):
+    """A FIFO, device or socket where a file was expected."""
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size:,} bytes is over --max-file-size ({limit:,})")
+
+
+# O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever (it has no
+# effect on regular files); O_NOCTTY: opening a terminal must not make it ours.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for binary reading, refusing anything but a regular file. The check is
+    ``fstat`` on the open descriptor, so a file swapped for a FIFO or a symlink to /dev/zero
+    between discovery and reading is still refused rather than read forever."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile("not a regular file (a FIFO, device or socket)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path, max_size: int) -> bytes:
+    """The content of a regular file of at most ``max_size`` bytes. The size is checked before
+    reading and the read itself is bounded, so a file growing while it is read cannot exhaust
+    memory either. Raises ``OSError`` (``NotRegularFile``, ``FileTooLarge`` included)."""
+    with open_regular(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_size:
+            raise FileTooLarge(size, max_size)
+        data = fh.read(max_size + 1)
+    if len(data) > max_size:
+        raise FileTooLarge(len(data), max_size)
+    return data
+
+
 def read(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     """Read and decode a candidate. UTF-8 (BOM allowed) or UTF-16/32 with a BOM; binary files
     (NUL bytes) are skipped; invalid UTF-8 decodes with replacement and reports EGL001 at the
     first bad byte."""
     try:
-        size = cand.path.stat().st_size
-        if size > max_size:
-            return ReadResult(None, Notification(
-                "warning", f"skipped: {size:,} bytes is over --max-file-size ({max_size:,})", cand.display))
-        data = cand.path.read_bytes()
+        data = read_bytes(cand.path, max_size)
+    except (FileTooLarge, NotRegularFile) as exc:
+        return ReadResult(None, Notification("warning", f"skipped: {exc}", cand.display))
     except FileNotFoundError:
         return ReadResult(None, Notification("warning", "skipped: the file disappeared during the scan",
                                              cand.display))
@@ -210,17 +263,24 @@ def read(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     return ReadResult(SourceFile(cand.display, text, cand.kind, cand.dialect), decode_error=error)
 
 
+# UTF-32 LE first: its BOM starts with the UTF-16 LE one
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def decode(data: bytes) -> tuple[str | None, tuple[int, int, str] | None]:
-    for bom, encoding in _BOMS:
+    utf8_bom = data.startswith(codecs.BOM_UTF8)
+    if utf8_bom:
+        # dropped and read as plain UTF-8: the utf-8-sig codec reports error offsets that do
+        # not count the BOM, which would misplace the EGL001
+        data = data[len(codecs.BOM_UTF8):]
+    for bom, encoding in () if utf8_bom else _BOMS:
         if data.startswith(bom):
             try:
                 return _normalise(data.decode(encoding)), None
             except UnicodeDecodeError as exc:
-                return _normalise(data.decode(encoding, errors="replace")), _position(data, exc.start, str(exc))
+                return (_normalise(data.decode(encoding, errors="replace")),
+                        _position(data, exc.start, str(exc), encoding))
     if b"\x00" in data[:8192]:
         return None, None
     try:
@@ -237,8 +297,11 @@ def _normalise(text: str) -> str:
     return text
 
 
-def _position(data: bytes, offset: int, message: str) -> tuple[int, int, str]:
-    before = data[:offset]
-    line = before.count(b"\n") + 1
-    column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")) + 1
+def _position(data: bytes, offset: int, message: str, encoding: str = "utf-8") -> tuple[int, int, str]:
+    """Line and column (in characters, CR/CRLF read as LF like the text) of byte ``offset``.
+    The prefix is decoded, not searched for b"\\n": in UTF-16/32 a newline is several bytes and
+    other characters contain 0x0a bytes."""
+    before = _normalise(data[:offset].decode(encoding, errors="replace"))
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
     return line, column, message

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from egresslint.model import Location
+from egresslint.model import Location, pickle_by_fields
 
 
 class Severity(IntEnum):
@@ -35,12 +35,16 @@ class Severity(IntEnum):
 class Related:
     """Another place involved in a finding (the firewall, the subnet, the other rule)."""
 
+    __reduce__ = pickle_by_fields
+
     location: Location
     message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    __reduce__ = pickle_by_fields
+
     rule_id: str
     message: str
     severity: Severity

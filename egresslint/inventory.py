@@ -9,6 +9,7 @@ a cluster's egress path, the state of a subnet when a cluster was created.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,11 @@ class EgressPath:
 @dataclass
 class _Index:
     by_ref: dict[Ref, Resource] = field(default_factory=dict)
-    loose: dict[tuple[str, tuple[str, ...]], list[Ref]] = field(default_factory=lambda: defaultdict(list))
+    # kind and name chain -> groups of each level (leaf first) -> refs: a lookup with an unknown
+    # group checks only the group combinations that can match, not every same-named resource
+    # of every resource group (many teams name their route table `aks-rt`)
+    loose: dict[tuple[str, tuple[str, ...]], dict[tuple[str | None, ...], list[Ref]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     children: dict[Ref, list[Ref]] = field(default_factory=lambda: defaultdict(list))
     by_kind: dict[str, list[Ref]] = field(default_factory=lambda: defaultdict(list))
 
@@ -188,7 +193,7 @@ class Inventory:
         res = cls(ref=ref, location=location, declared=declared)
         ix = self._ix
         ix.by_ref[ref] = res
-        ix.loose[ref.loose_key()].append(ref)
+        ix.loose[ref.loose_key()][_group_chain(ref)].append(ref)
         ix.by_kind[ref.kind].append(ref)
         if ref.parent is not None:
             ix.children[ref.parent].append(ref)
@@ -202,7 +207,7 @@ class Inventory:
             self._delete(child)
         ix = self._ix
         ix.by_ref.pop(res.ref, None)
-        ix.loose[res.ref.loose_key()].remove(res.ref)
+        ix.loose[res.ref.loose_key()][_group_chain(res.ref)].remove(res.ref)
         ix.by_kind[res.ref.kind].remove(res.ref)
         if res.ref.parent is not None and res.ref in ix.children.get(res.ref.parent, []):
             ix.children[res.ref.parent].remove(res.ref)
@@ -231,11 +236,9 @@ class Inventory:
         hit = ix.by_ref.get(ref)
         if hit is not None:
             return hit
-        candidates = [c for c in ix.loose.get(ref.loose_key(), ())
-                      if _groups_compatible(ref, c)]
-        if len(candidates) == 1:
-            return ix.by_ref[candidates[0]]
-        return None
+        buckets = ix.loose.get(ref.loose_key())
+        found = _unique_compatible(buckets, _group_chain(ref)) if buckets else None
+        return ix.by_ref[found] if found is not None else None
 
     def typed(self, ref: Ref | None, cls: type[R]) -> R | None:
         res = self.get(ref)
@@ -530,16 +533,33 @@ class Inventory:
         return [Related(res.location, message)] if res is not None and res.declared else []
 
 
-def _groups_compatible(a: Ref, b: Ref) -> bool:
-    """Two refs with the same kind and name chain may be one resource unless both state a
-    resource group, at some level, and the groups differ."""
-    x: Ref | None = a
-    y: Ref | None = b
-    while x is not None and y is not None:
-        if x.group is not None and y.group is not None and x.group != y.group:
-            return False
-        x, y = x.parent, y.parent
-    return True
+def _group_chain(ref: Ref) -> tuple[str | None, ...]:
+    """The resource group of each level of ``ref``, leaf first."""
+    out: list[str | None] = []
+    r: Ref | None = ref
+    while r is not None:
+        out.append(r.group)
+        r = r.parent
+    return tuple(out)
+
+
+def _unique_compatible(buckets: dict[tuple[str | None, ...], list[Ref]],
+                       groups: tuple[str | None, ...]) -> Ref | None:
+    """The one ref (same kind and name chain) that may be the resource whose levels have these
+    ``groups``, or None when none or several may. Two refs may be one resource unless both
+    state a resource group, at some level, and the groups differ. A query with every group
+    known can only match, at each level, that group or none: 2^depth buckets, not all."""
+    if None not in groups:
+        keys: Iterable[tuple[str | None, ...]] = itertools.product(*((g, None) for g in groups))
+    else:
+        keys = (k for k in buckets if all(a is None or b is None or a == b for a, b in zip(groups, k)))
+    found: Ref | None = None
+    for key in keys:
+        for ref in buckets.get(key, ()):
+            if found is not None:
+                return None
+            found = ref
+    return found
 
 
 @dataclass(frozen=True, slots=True)

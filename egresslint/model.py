@@ -17,6 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+
+def pickle_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
+    """``__reduce__`` for frozen slotted dataclasses: pickle as a constructor call. Parse results
+    cross process boundaries (``--jobs``) and the parse cache by the hundred thousand, and the
+    generic ``__setstate__`` of dataclasses, which looks up ``fields()`` per object, made
+    unpickling them several times slower than this."""
+    cls = type(self)
+    return cls, tuple(map(self.__getattribute__, cls.__match_args__))
+
+
 # --------------------------------------------------------------------------- positions
 
 
@@ -24,6 +34,8 @@ from typing import Any, ClassVar, Literal
 class Location:
     """A place in a scanned file. ``path`` is structural: JSON-pointer parts for JSON/YAML,
     ``(command index, flag)`` for scripts; it feeds fingerprints, never the line number."""
+
+    __reduce__ = pickle_by_fields
 
     file: str
     line: int
@@ -50,6 +62,8 @@ class Ref:
     not stated or not knowable) and parent (subnets live in a VNet, routes in a route table...).
 
     ``display`` is the name as written, for messages; it does not take part in equality."""
+
+    __reduce__ = pickle_by_fields
 
     kind: str
     name: str
@@ -80,7 +94,13 @@ class Ref:
 
     def loose_key(self) -> tuple[str, tuple[str, ...]]:
         """Kind and name chain without resource groups: for matching when a group is unknown."""
-        return (self.kind, tuple(r.name for r in self.chain()))
+        names = [self.name]  # walked by hand: the inventory asks this on every lookup
+        ref = self.parent
+        while ref is not None:
+            names.append(ref.name)
+            ref = ref.parent
+        names.reverse()
+        return (self.kind, tuple(names))
 
     def __str__(self) -> str:
         return "/".join(r.label for r in self.chain())
@@ -99,6 +119,8 @@ class Symbol:
     """A value the scan knows by meaning, not by text: the result of the JMESPath ``query`` over
     the ARM-shaped view of resource ``ref`` (``ipConfigurations[0].privateIPAddress`` of a
     firewall), or a derived fact named by ``query`` (``derived:first-usable`` of a subnet)."""
+
+    __reduce__ = pickle_by_fields
 
     ref: Ref
     query: str
@@ -135,6 +157,8 @@ class Value:
 
     ``text`` is what the source said (after quote removal), for messages and identities of
     unknowns; ``location`` is where it was written."""
+
+    __reduce__ = pickle_by_fields
 
     text: str
     known: str | None = None
@@ -296,6 +320,9 @@ class FirewallIpConfig:
     public_ip: Ref | None = None
     private_ip: Value | None = None
     management: bool = False
+    # what names the subnet (the ARM subnet id, a script's --vnet-name value): where a finding
+    # about the firewall's subnet points
+    subnet_value: Value | None = None
 
 
 @dataclass(eq=False)
@@ -501,6 +528,8 @@ class Cluster(Resource):
     authorized_ip_ranges: Values | None = None  # None = not set; [] = explicitly disabled
     private_cluster: Value | None = None
     apiserver_vnet_integration: Value | None = None
+    # control-plane identity: SystemAssigned / UserAssigned (--assign-identity) / None
+    identity_type: Value | None = None
     vm_set_type: Value | None = None
     kubernetes_version: Value | None = None
     node_resource_group: Value | None = None

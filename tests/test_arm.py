@@ -591,7 +591,7 @@ def test_corpus_examples() -> None:
     hop = route.changes["next_hop_ip"]
     # written privateIpAddress; queried with the az spelling (JMESPath is case-sensitive)
     assert hop.state == "symbolic" and hop.symbol.query == "ipConfigurations[0].privateIPAddress"
-    assert hop.describe() == "the private IP of firewall '[parameters('firewallName')]'"
+    assert hop.describe() == "the private IP of firewall '<parameters('firewallName')>'"
     nodes = spoke["subnet:vnet-hub-spoke-BU0001A0008-00/snet-system-clusternodes"]
     assert nodes.changes["route_table"].name == "route-vnet-hub-spoke-bu0001a0008-00-clusternodes-to-hub"
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from egresslint import net
-from egresslint.checks.base import Rule
+from egresslint.checks.base import Rule, setter, spelled
 from egresslint.findings import Finding, Related, Severity
 from egresslint.model import (
     Cluster,
@@ -112,7 +112,7 @@ class ClusterCidrOverlap(Rule):
         peered = [(Value.literal(str(p)), n) for p in _fact_ranges(inv) if (n := net.parse_network(p))]
 
         for value, svc in service:
-            label = f"service CIDR {svc}" + (" (the default, as --service-cidr is not given)" if defaulted else "")
+            label = f"service CIDR {svc}" + (" (the default, as no service CIDR is given)" if defaulted else "")
             where = _loc(value, cluster.location)
             subject = f"{cluster.ref}:service:{svc}"
             if svc.version == 4 and svc.prefixlen <= 12 or svc.version == 6 and svc.prefixlen < 108:
@@ -227,20 +227,26 @@ class DeprecatedSetting(Rule):
     def check(self, inv: Inventory) -> Iterator[Finding]:
         for cluster in inv.all(Cluster):
             if cluster.docker_bridge_address is not None:
+                setting = spelled(setter(cluster, "docker_bridge_address"), "--docker-bridge-address",
+                                  "networkProfile.dockerBridgeCidr")
                 yield self.finding(
-                    f"--docker-bridge-address on cluster '{cluster.name}' is deprecated and ignored (the value is "
-                    f"discarded; AKS nodes use containerd); remove it",
+                    f"the docker bridge address of cluster '{cluster.name}' ({setting}) is deprecated and "
+                    f"ignored (the value is discarded; AKS nodes use containerd); remove it",
                     _loc(cluster.docker_bridge_address, cluster.location), subject=f"{cluster.ref}:docker-bridge")
             sku = cluster.load_balancer_sku
             if sku is not None and (sku.known or "").lower() == "basic":
+                setting = spelled(setter(cluster, "load_balancer_sku"), "--load-balancer-sku standard",
+                                  "networkProfile.loadBalancerSku standard")
                 yield self.finding(f"cluster '{cluster.name}' uses a Basic load balancer, retired for AKS; use "
-                                   f"standard", _loc(sku, cluster.location), subject=f"{cluster.ref}:basic-lb")
+                                   f"{setting}", _loc(sku, cluster.location), subject=f"{cluster.ref}:basic-lb")
         for kind in (KubernetesObject, KubernetesService):
             for obj in inv.all(kind):
                 api = obj.api_version
                 if api is not None and (api.known or "").lower().startswith("extensions/v1beta1"):
+                    # a k8s_object is named "Kind/name" (Kubernetes names never contain "/")
                     yield self.finding(
-                        f"{obj.object_kind.known if obj.object_kind else 'object'} '{obj.name}' uses apiVersion "
+                        f"{obj.object_kind.known if obj.object_kind else 'object'} '{obj.name.rsplit('/', 1)[-1]}' "
+                        f"uses apiVersion "
                         f"extensions/v1beta1, which Kubernetes no longer serves; use apps/v1 (workloads) or "
                         f"networking.k8s.io/v1 (Ingress)", _loc(api, obj.location), subject=f"{obj.ref}:api")
         for svc in inv.all(KubernetesService):

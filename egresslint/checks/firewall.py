@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from egresslint import net
 from egresslint import nsg as nsg_eval
-from egresslint.checks.base import Rule
+from egresslint.checks.base import Rule, from_script, setter
 from egresslint.checks.input import UnresolvedValue, unresolved
 from egresslint.findings import Finding, Related, Severity
 from egresslint.firewall import (
@@ -60,6 +60,7 @@ from egresslint.packs import (
     PackEntry,
     attach,
     cluster_profile,
+    fill_region,
     required_endpoints,
     user_packs,
 )
@@ -80,11 +81,19 @@ FIREWALL_FAQ = "https://learn.microsoft.com/azure/firewall/firewall-faq"
 EXEMPT_OUTBOUND = ("none", "block")  # network-isolated designs need no egress
 PRIORITY_RANGE = (100, 65000)
 
-_ORDER_TEXT = (
-    "Azure Firewall processes DNAT rules first, then network rules, then application rules (only for "
-    "HTTP/HTTPS/MSSQL traffic no network rule matched); within a kind, collections in ascending priority "
-    "(100-65000; with a firewall policy: parent policy first, then rule collection group priority, then "
-    "collection priority); the first matching rule decides; anything unmatched is denied."
+# The "Evaluation order" section of every EGL2xx rule (egresslint explain, docs/rules): each rule
+# appends an example of how this order produces what it reports. Sources: RULE_PROCESSING,
+# POLICY_RULE_SETS and learn.microsoft.com/azure/firewall-manager/rule-processing (DNAT).
+FIREWALL_ORDER = (
+    "Azure Firewall decides each connection in this order: (1) DNAT rules - a DNAT match is translated "
+    "and allowed, nothing else is consulted; (2) network rules; (3) application rules, only for HTTP, "
+    "HTTPS and MSSQL traffic that no network rule matched. Within a kind, collections run in ascending "
+    "priority (100-65000, lower first); with a firewall policy, the parent policy's rule collection groups "
+    "come before the child's whatever their priority, then rule collection group priority, then collection "
+    "priority (classic rules on the firewall do not apply then). The first matching rule decides (rules "
+    "are terminating); traffic no rule matches is denied by default. Service tags are sets of addresses: "
+    "`AzureCloud` holds `AzureCloud.westeurope`. Application-rule FQDNs may start with `*`: `*.contoso.com` "
+    "matches `a.contoso.com` but not `contoso.com`."
 )
 
 
@@ -179,6 +188,7 @@ class _Requirements:
         self.source = path_source(inv, path)
         self.denied: list[tuple[Endpoint | None, str, Decision]] = []
         self.undecided: list[tuple[str, Decision]] = []
+        self.dns_ips: dict[str, str] = {}  # label -> custom DNS server address, for the az snippet
         dns = custom_dns_servers(inv, path, fw) if kind == "network" else []
         seen: set[tuple[str, int, tuple[str, ...], str | None]] = set()
         for ep in required_endpoints(self.profile, custom_dns=bool(dns), rule=kind):
@@ -188,7 +198,9 @@ class _Requirements:
             seen.add(key)
             if ep.custom_dns:
                 for ip in dns:
-                    self._record(ep, f"UDP 53 to custom DNS server {ip.known}", evaluate(self.rs, _dns_flow(ip, self.source)))
+                    label = f"UDP 53 to custom DNS server {ip.known}"
+                    self.dns_ips[label] = ip.known or ""
+                    self._record(ep, label, evaluate(self.rs, _dns_flow(ip, self.source)))
                 continue
             flows = endpoint_flows(ep, self.profile.region, self.rs.regions_mentioned, self.source)
             self._record(ep, ep.label(self.profile.region), evaluate_any(self.rs, flows))
@@ -233,6 +245,159 @@ def _denied_detail(d: Decision) -> str:
     return ""
 
 
+# =========================================================================== az snippets for missing allows
+# EGL201/EGL202 findings carry (Finding.fix, shown as "help") the az commands that add what is missing,
+# placed before every rule that denies it: a new collection (classic rules) or a new rule collection
+# group (policies; in the policy of the denying rule when that is a base policy, since parent policies
+# are evaluated first), at the lowest free priority number below the denying one.
+
+
+# (rule name, protocols, destination flag, destinations, destination ports)
+_Spec = tuple[str, tuple[str, ...], str, tuple[str, ...], tuple[str, ...]]
+
+
+def _shell_word(text: str) -> str:
+    """Quote for bash and PowerShell alike: `'*'`, `'Https=443'`, `"AzureCloud.$LOCATION"`."""
+    if "$" in text:
+        return f'"{text}"'
+    return text if re.fullmatch(r"[A-Za-z0-9_.:/-]+", text) else f"'{text}'"
+
+
+def _free_priority(used: set[int], before: int | None) -> int | None:
+    """The lowest priority (100-65000) not in ``used`` and below ``before``; None when there is none."""
+    for p in range(PRIORITY_RANGE[0], min(before if before is not None else PRIORITY_RANGE[1] + 1,
+                                          PRIORITY_RANGE[1] + 1)):
+        if p not in used:
+            return p
+    return None
+
+
+def _free_name(taken: set[str], base: str) -> str:
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _rule_args(kind: str, policy: bool, spec: _Spec, source: str, name_flag: str = "-n") -> str:
+    """The rule's own flags; ``spec`` is (name, protocols, destination flag, destinations, ports)."""
+    name, protocols, dest_flag, dests, ports = spec
+    proto_flag = "--ip-protocols" if policy and kind == "network" else "--protocols"
+    head = f"{name_flag} {name} {proto_flag} {' '.join(map(_shell_word, protocols))} --source-addresses {source}"
+    tail = f"{dest_flag} {' '.join(map(_shell_word, dests))}"
+    if ports:
+        tail += f" --destination-ports {' '.join(ports)}"
+    return f"{head} \\\n  {tail}"
+
+
+def _allow_snippet(req: _Requirements, specs: list[_Spec], denied: Sequence[Decision]) -> str:
+    """az commands that add ``specs`` (rules of ``req.kind``) before every rule in ``denied``."""
+    inv, rs, kind = req.inv, req.rs, req.kind
+    prefixes = [p.known for p in (req.path.subnet.address_prefixes if req.path.subnet is not None else ()) if p.known]
+    source = " ".join(prefixes) if prefixes else "'*'"
+    deciding = [e for d in denied for e in rs.all_entries() if d.rule is not None and e.rule is d.rule]
+    notes = [f"# {e.where()} denies it before any {kind} rule is evaluated: narrow it or remove it"
+             for e in dict.fromkeys(deciding) if e.kind != kind]
+    same = [e for e in deciding if e.kind == kind]
+    word = "network" if kind == "network" else "application"
+    if rs.classic:
+        fw = rs.firewall or req.fw
+        group = _shell_word(fw.ref.group) if fw.ref.group else "$RESOURCE_GROUP"
+        colls = inv.children(fw, RuleCollection)
+        used = {prio for c in colls if c.rule_kind == kind and (prio := _priority(inv, c.priority)[0]) is not None}
+        before = min((e.order[0] for e in same if e.order_known), default=None)
+        prio = _free_priority(used, before)
+        if prio is None:
+            prio = _free_priority(used, None) or PRIORITY_RANGE[1]
+            notes.extend(f"# then give collection '{e.collection.name}' a priority number above {prio}"
+                         for e in dict.fromkeys(same))
+        coll = _free_name({c.name.lower() for c in colls}, "aksfwnr" if kind == "network" else "aksfwar")
+        lines = []
+        for i, spec in enumerate(specs):
+            # --action/--priority only on the first rule: az refuses them for an existing collection
+            tail = f" \\\n  --action Allow --priority {prio}" if i == 0 else ""
+            lines.append(f"az network firewall {word}-rule create -g {group} -f {fw.name} --collection-name {coll} "
+                         f"\\\n  {_rule_args(kind, False, spec, source)}{tail}")
+        return _for_shell("\n".join(notes + lines), req.where())
+    depth_of = {id(p): i for i, p in enumerate(rs.policies)}
+    target = min((e.policy for e in same if e.policy is not None), key=lambda p: depth_of.get(id(p), 0),
+                 default=rs.owner)
+    group = _shell_word(target.ref.group) if target.ref.group else "$RESOURCE_GROUP"
+    groups = inv.children(target, RuleCollectionGroup)
+    used = {prio for g in groups if (prio := _priority(inv, g.priority)[0]) is not None}
+    before = min((e.order[1] for e in same if e.policy is target and e.order_known), default=None)
+    prio = _free_priority(used, before)
+    if prio is None:
+        prio = _free_priority(used, None) or PRIORITY_RANGE[1]
+        notes.extend(f"# then give rule collection group '{e.group.name}' a priority number above {prio}"
+                     for e in dict.fromkeys(same) if e.group is not None)
+    rcg = _free_name({g.name.lower() for g in groups}, "aks-egress")
+    coll = "aksfwnr" if kind == "network" else "aksfwar"
+    rule_type = "NetworkRule" if kind == "network" else "ApplicationRule"
+    base = "az network firewall policy rule-collection-group"
+    where = f"-g {group} --policy-name {target.name} --rcg-name {rcg}"
+    lines = [f"{base} create -g {group} --policy-name {target.name} -n {rcg} --priority {prio}"]
+    for i, spec in enumerate(specs):
+        if i == 0:  # the first rule creates the collection (its name is -n there, the rule's --rule-name)
+            head = (f"{base} collection add-filter-collection {where} \\\n  -n {coll} --collection-priority 100 "
+                    f"--action Allow --rule-type {rule_type}")
+        else:
+            head = f"{base} collection rule add {where} \\\n  --collection-name {coll} --rule-type {rule_type}"
+        lines.append(f"{head} \\\n  {_rule_args(kind, True, spec, source, '--rule-name' if i == 0 else '-n')}")
+    return _for_shell("\n".join(notes + lines), req.where())
+
+
+def _for_shell(snippet: str, where: Location) -> str:
+    """Line continuations for the language of the scanned file: a backtick in PowerShell, else a
+    backslash (bash; also what ARM users paste into Cloud Shell)."""
+    return snippet.replace(" \\\n", " `\n") if where.file.lower().endswith(".ps1") else snippet
+
+
+def _network_specs(req: _Requirements) -> list[_Spec]:
+    """One network rule per missing endpoint (EGL201)."""
+    region = req.profile.region
+    specs = []
+    for ep, label, _d in req.denied:
+        if ep is None:
+            continue
+        if ep.custom_dns:
+            flag, dests = "--destination-addresses", (req.dns_ips.get(label, ""),)
+        elif ep.api_server:
+            flag, dests = "--destination-addresses", ("$APISERVER_IP",)
+        elif ep.service_tag is not None:
+            tag = fill_region(ep.service_tag, region) if region else ep.service_tag.replace("{region}", "$LOCATION")
+            flag, dests = "--destination-addresses", (tag,)
+        elif ep.fqdns and req.rs.dns_proxy is True:  # network-rule FQDNs need DNS proxy (EGL204)
+            flag, dests = "--destination-fqdns", (fill_region(ep.fqdns[0], region),)
+        else:
+            flag, dests = "--destination-addresses", ("*",)  # the docs accept `*` for these ports
+        name = re.sub(r"[^A-Za-z0-9_.-]", "-", ep.id if not ep.custom_dns else f"dns-{dests[0]}")
+        specs.append((name, (ep.protocol.upper(),), flag, dests, (str(ep.port),)))
+    return specs
+
+
+def _application_specs(req: _Requirements) -> list[_Spec]:
+    """The FQDN tag for the core FQDNs, one rule per protocol/port for the others (EGL202)."""
+    region = req.profile.region or "$LOCATION"
+    core: dict[str, None] = {}
+    other: dict[str, dict[str, None]] = defaultdict(dict)
+    for ep, _label, _d in req.denied:
+        if ep is None or not (ep.fqdn_tag or ep.fqdns):
+            continue
+        pair = f"{ep.protocol.capitalize()}={ep.port}"
+        if ep.fqdn_tag:
+            core[pair] = None
+        else:
+            other[pair][fill_region(ep.fqdns[0], region)] = None
+    specs = []
+    if core:
+        specs.append(("fqdn", tuple(core), "--fqdn-tags", (AKS_FQDN_TAG,), ()))
+    for i, (pair, fqdns) in enumerate(other.items(), 1):
+        specs.append((f"features{i if len(other) > 1 else ''}", (pair,), "--target-fqdns", tuple(fqdns), ()))
+    return specs
+
+
 class AksRequiredNetworkRules(Rule):
     id = "EGL201"
     name = "aks-required-network-rules"
@@ -247,10 +412,14 @@ class AksRequiredNetworkRules(Rule):
         "and US Government every endpoint of their tables (China adds TCP 22); everywhere, UDP 53 to the VNet's "
         "custom DNS servers when that traffic crosses the firewall, and TCP 443 to the API server where pods "
         "reach it by IP (`facts: {apiserver-access: true}`). Without them nodes fail to join, time drifts or DNS "
-        "resolution breaks.\n"
-        + _ORDER_TEXT + " So an earlier deny rule can hide a later allow: the message names the rule that "
-        "decides. For example, with collection 'deny-udp' (priority 100: deny UDP * to *) and 'aksfwnr' "
-        "(priority 200: allow UDP 1194 to AzureCloud.westeurope), UDP 1194 is denied by 'deny-udp'."
+        "resolution breaks. An earlier deny rule can hide a later allow: the message names the rule that "
+        "decides, and the finding's help gives the az commands that add the missing rules."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, with network collections 'deny-udp' (priority 100: deny UDP `*` to `*`) and 'aksfwnr' "
+        "(priority 200: allow UDP 1194 to `AzureCloud`), UDP 1194 from the nodes to `AzureCloud.westeurope` "
+        "is denied by 'deny-udp', which comes first; with 'aksfwnr' at priority 100 and 'deny-udp' at 200 it "
+        "is allowed, because `AzureCloud` holds `AzureCloud.westeurope`."
     )
     example = (
         "az network firewall network-rule create -g rg -f fw --collection-name aksfwnr -n apitcp \\\n"
@@ -283,7 +452,8 @@ class AksRequiredNetworkRules(Rule):
                 items = [f"{label}{_denied_detail(d)}" for _ep, label, d in req.denied]
                 yield self.finding(
                     f"{req.intro()} does not allow network traffic AKS requires: {_label_list(items)}; add "
-                    f"network rules that allow it", req.where(), req.related(), subject=req.subject())
+                    f"network rules that allow it", req.where(), req.related(), subject=req.subject(),
+                    fix=_allow_snippet(req, _network_specs(req), [d for _ep, _label, d in req.denied]))
             extra = req.undecided_finding(self.id)
             if extra is not None:
                 yield extra
@@ -303,9 +473,15 @@ class AksRequiredFqdns(Rule):
         "`packages.microsoft.com`, `acs-mirror.azureedge.net`, `packages.aks.azure.com` in Azure public cloud; "
         "other lists for China and US Government; more for add-ons listed in `facts: {features: [...]}`). "
         "Network rules with destination FQDNs count only when DNS proxy is enabled. Application-rule "
-        "wildcards follow Azure: `*.contoso.com` matches `a.contoso.com` but not `contoso.com`.\n"
-        + _ORDER_TEXT + " A network rule that denies TCP 443 to `*` therefore blocks these FQDNs before any "
-        "application rule is consulted."
+        "wildcards follow Azure: `*.contoso.com` matches `a.contoso.com` but not `contoso.com`. The finding's "
+        "help gives the az command that adds the missing application rule."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, with network collection 'deny-web' (priority 300: deny TCP 443 to `*`) and "
+        "application collection 'aksfwar' (priority 100: allow FQDN tag `AzureKubernetesService`), HTTPS to "
+        "`mcr.microsoft.com` is denied by 'deny-web': network rules come before application rules whatever "
+        "their priority numbers. The required `*.hcp.westeurope.azmk8s.io` is allowed by a rule for "
+        "`*.hcp.westeurope.azmk8s.io` or `*.azmk8s.io`, not by one API server's host name."
     )
     example = (
         "az network firewall network-rule create -g rg -f fw --collection-name NetworkRules -n AllowGoogleHTTPS \\\n"
@@ -340,7 +516,8 @@ class AksRequiredFqdns(Rule):
                     f"{req.intro()} does not allow {'; and '.join(parts)}; allow them with an application rule "
                     f"(the FQDN tag {AKS_FQDN_TAG} covers the required ones)"
                     + (" evaluated before the rules that deny them" if denied_by_rule else ""),
-                    req.where(), req.related(), subject=req.subject())
+                    req.where(), req.related(), subject=req.subject(),
+                    fix=_allow_snippet(req, _application_specs(req), [d for _ep, _label, d in req.denied]))
             extra = req.undecided_finding(self.id)
             if extra is not None:
                 yield extra
@@ -403,10 +580,15 @@ class AllowAllEgress(Rule):
         "A firewall on the egress path is there to limit where the cluster can connect. An allow rule whose "
         "sources include the cluster (node subnet, pod CIDR, `*`) and whose destination is `*`, `0.0.0.0/0` or "
         "`Internet` on every port and protocol, or an application rule for target FQDN `*`, lets everything "
-        "out. A network rule that allows TCP 80/443 (or all TCP) to any destination is as bad: "
-        + _ORDER_TEXT + " Network rules are evaluated before application rules, so such a rule matches all web "
-        "traffic first and every FQDN rule behind it becomes meaningless. Destinations the AKS docs "
-        "themselves allow as `*` (UDP 1194, TCP 9000, UDP 123) are not flagged."
+        "out. A network rule that allows TCP 80/443 (or all TCP) to any destination is as bad: network rules "
+        "are evaluated before application rules, so such a rule matches all web traffic first and every FQDN "
+        "rule behind it becomes meaningless. Destinations the AKS docs themselves allow as `*` (UDP 1194, TCP "
+        "9000, UDP 123) are not flagged."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, with network collection 'allow-web' (priority 65000: allow TCP 80, 443 to `*`) and "
+        "application collection 'aksfwar' (priority 100: allow only the FQDN tag `AzureKubernetesService`), "
+        "HTTPS to `github.com` is allowed by 'allow-web' before 'aksfwar' is consulted."
     )
     example = (
         "az network firewall network-rule create -g rg -f fw --collection-name allow-web -n web \\\n"
@@ -481,6 +663,15 @@ def _dns_proxy_descendants(inv: Inventory, policy: FirewallPolicy) -> list[RuleS
     return out
 
 
+def _dns_proxy_setting(owner: Resource) -> str:
+    """How the file that defines ``owner`` (a firewall or a firewall policy) turns DNS proxy on."""
+    if from_script(setter(owner)):
+        return "--enable-dns-proxy true"
+    if owner.ref.kind == "firewall_policy":
+        return "dnsSettings.enableProxy: true"
+    return 'additionalProperties "Network.DNS.EnableProxy": "true"'
+
+
 class FqdnNetworkRuleWithoutDnsProxy(Rule):
     id = "EGL204"
     name = "fqdn-network-rule-without-dns-proxy"
@@ -492,6 +683,14 @@ class FqdnNetworkRuleWithoutDnsProxy(Rule):
         "server, with DNS proxy enabled (Standard and Premium). Without it the rule never matches reliably: "
         "NTP to `ntp.ubuntu.com` or other FQDN network rules silently fail. Prefer application rules for "
         "HTTP/S; network-rule FQDNs support no wildcards."
+    )
+    evaluation = FIREWALL_ORDER + (
+        " A network rule's destination FQDNs count only with DNS proxy enabled (on the firewall, or on its "
+        "policy or the closest base policy that sets it), and only as exact names."
+        "\nFor example, network rule 'time' (priority 100: allow UDP 123 to `ntp.ubuntu.com`) on a firewall "
+        "without DNS proxy never matches NTP, so NTP falls through to the later collections and, when none "
+        "allows it, to the default deny; with DNS proxy on it is allowed by 'time', while a rule for "
+        "`*.ubuntu.com` would still match nothing."
     )
     example = (
         "az network firewall create -g rg -n fw -l westeurope\n"
@@ -532,7 +731,7 @@ class FqdnNetworkRuleWithoutDnsProxy(Rule):
                 yield self.finding(
                     f"{e.where()} filters by destination FQDNs ({fqdns}), but DNS proxy is not enabled on "
                     f"{source.title()}: the rule never matches reliably; enable DNS proxy "
-                    f"(--enable-dns-proxy true) or use an application rule",
+                    f"({_dns_proxy_setting(source)}) or use an application rule",
                     where, [Related(source.location, source.title())] if source.declared else [],
                     subject=f"{rule.ref}")
 
@@ -600,6 +799,20 @@ def covers_rule(a: Entry, b: Entry) -> bool:
     return _sources_cover(a, b)
 
 
+def _precedes(a: Entry, b: Entry) -> bool:
+    """Does rule ``a`` certainly come before rule ``b``? Rules of one collection run in order; other
+    collections (and groups) by priority. Two collections or groups with the same priority run in an
+    order the configuration does not define (EGL206 reports that), so an ``a`` there hides ``b``
+    only when both have the same action: redundant whichever runs first."""
+    if not a.order < b.order:
+        return False
+    if a.action == b.action or a.collection is b.collection or a.policy is not b.policy:
+        return True
+    if a.group is not b.group:
+        return a.order[-3] != b.order[-3]  # rule collection group priority
+    return a.order[-2] != b.order[-2]  # collection priority
+
+
 def _sources_cover(a: Entry, b: Entry) -> bool:
     if b.source_groups and not a.sources.wildcard:
         return False
@@ -614,14 +827,18 @@ class ShadowedRule(Rule):
     severity = Severity.WARNING
     summary = "A firewall rule can never match because an earlier rule of the same kind covers it."
     rationale = (
-        _ORDER_TEXT + " A rule whose sources, destinations, ports and protocols are all covered by a rule "
-        "evaluated before it never matches. When the earlier rule allows and the later one denies, the "
-        "traffic the author meant to block is allowed (and the reverse); when both have the same action the "
-        "later rule is a redundant duplicate. Example: collection 'allow-web' (priority 100) allows TCP 443 "
-        "to `*`; collection 'block-bad' (priority 200) denies TCP 443 to 203.0.113.7 - never reached, so "
-        "203.0.113.7 stays reachable. Parent-policy rules come before child-policy rules. Identical rules "
-        "are found across any number of rules; other rules are compared with broad rules, rules naming the "
-        "same FQDN and the few hundred rules just before them, so very large rule bases stay fast."
+        "A rule whose sources, destinations, ports and protocols are all covered by a rule evaluated before "
+        "it never matches. When the earlier rule allows and the later one denies, the traffic the author "
+        "meant to block is allowed (and the reverse); when both have the same action the later rule is a "
+        "redundant duplicate. Identical rules are found across any number of rules; other rules are compared "
+        "with broad rules, rules naming the same FQDN and the few hundred rules just before them, so very "
+        "large rule bases stay fast."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, collection 'allow-web' (priority 100) allows TCP 443 to `*` and collection "
+        "'block-bad' (priority 200) denies TCP 443 to 203.0.113.7: 'allow-web' decides every such connection "
+        "first, so 'block-bad' is never reached and 203.0.113.7 stays reachable. A deny in a parent policy's "
+        "group at priority 65000 still comes before an allow in the child policy's group at 100."
     )
     example = (
         "az network firewall network-rule create -g rg -f fw --collection-name allow-web -n web \\\n"
@@ -667,7 +884,7 @@ class ShadowedRule(Rule):
             earlier: Entry | None = None
             sig = _signature(e)
             dup = first_of.get(sig)
-            if dup is not None and dup.order < e.order:
+            if dup is not None and _precedes(dup, e):
                 earlier = dup
             else:
                 earlier = self._first_covering(e, broad, self._candidates(e, by_name, recent), spans)
@@ -702,7 +919,7 @@ class ShadowedRule(Rule):
                 a_all, a_lo, a_hi = spans[id(cand)]
                 if not a_all and (b_all or b_lo < a_lo or b_hi > a_hi):
                     continue
-            if cand.order < e.order and covers_rule(cand, e):
+            if _precedes(cand, e) and covers_rule(cand, e):
                 return cand
         return None
 
@@ -742,10 +959,15 @@ class DuplicateCollectionPriority(Rule):
     severity = Severity.WARNING
     summary = "Rule collections (or rule collection groups) of one firewall or policy share a priority."
     rationale = (
-        _ORDER_TEXT + " Two rule collections of the same kind on one firewall, two rule collection groups in "
-        "one policy, or two collections of the same kind in one group with the same priority leave their "
-        "relative order to the platform; when their rules overlap, which one wins is not defined by the "
-        "configuration. A priority outside 100-65000 is rejected by Azure (reported as an error)."
+        "Two rule collections of the same kind on one firewall, two rule collection groups in one policy, or "
+        "two collections of the same kind in one group with the same priority leave their relative order to "
+        "the platform; when their rules overlap, which one wins is not defined by the configuration. A "
+        "priority outside 100-65000 is rejected by Azure (reported as an error)."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, network collections 'aks' (priority 100: allow UDP 123 to `*`) and 'deny' (priority "
+        "100: deny UDP `*` to `*`): whether NTP is allowed depends on which of the two the platform happens "
+        "to evaluate first; with 'deny' at priority 200, 'aks' decides NTP and 'deny' everything else."
     )
     example = (
         "az network firewall network-rule create -g rg -f fw --collection-name aks -n ntp ... --priority 100 --action allow\n"
@@ -820,6 +1042,13 @@ class UnknownTag(Rule):
         "a tag of the wrong kind (`AzureKubernetesService` as a network-rule destination) is rejected or never "
         "matches what the author meant, so the egress it should allow is denied. A tag that is merely absent "
         "from egresslint's shipped lists is reported as EGL004 (info): Microsoft adds tags over time."
+    )
+    evaluation = FIREWALL_ORDER + (
+        "\nFor example, network rule 'aks' (priority 100: allow UDP 1194 to `AzureKubernetesService`, an FQDN "
+        "tag, not a service tag) is rejected or matches no address, so UDP 1194 to `AzureCloud.westeurope` falls through to "
+        "the later collections and, when none allows it, to the default deny; an application rule with the "
+        "misspelt FQDN tag `AzureKubnernetesService` matches no FQDN, so `mcr.microsoft.com` is denied the "
+        "same way."
     )
     example = (
         "az network firewall application-rule create -g rg -f fw --collection-name aksfwar -n fqdn \\\n"
@@ -975,9 +1204,14 @@ class RequiredEgressBlocked(Rule):
         "Policy packs (`--pack FILE` or `packs:` in the configuration) state what a team's clusters must reach "
         "(`require:`) and must never reach (`forbid:`), so a reviewer does not have to trace rule priorities by "
         "hand. egresslint evaluates each required endpoint along each cluster's computed egress path: the node "
-        "subnet's NSG, then the firewall at the default route's next hop. "
-        + _ORDER_TEXT + " The message names the deciding rule (an earlier deny, a wrong port) or the default "
-        "deny."
+        "subnet's NSG, then the firewall at the default route's next hop. The message names the deciding "
+        "rule (an earlier deny, a wrong port) or the default deny."
+    )
+    evaluation = FIREWALL_ORDER + (
+        " Along the egress path the node subnet's NSG decides first (see EGL302), then the firewall."
+        "\nFor example, a pack requires HTTPS to `api.contoso.com`; network collection 'deny-https' (priority "
+        "200: deny TCP 443 to `*`) decides before application collection 'app' (priority 100: allow "
+        "`*.contoso.com`), so the endpoint is reported as denied by 'deny-https'."
     )
     example = (
         "# pack.yaml\nrequire:\n  - fqdn: api.contoso.com\n    port: 443\n"
@@ -1025,8 +1259,14 @@ class ForbiddenEgressAllowed(Rule):
         "A `forbid:` entry of a policy pack names an endpoint the cluster must not reach (a paste site, a "
         "competitor's API, a whole range). egresslint evaluates it along each cluster's egress path - the node "
         "subnet's NSG, then the firewall at the default route's next hop, or no filtering at all for "
-        "loadBalancer and NAT gateway outbound types - and reports the rule that lets it through. "
-        + _ORDER_TEXT + " A broad allow with a lower priority number therefore wins over a narrower deny."
+        "loadBalancer and NAT gateway outbound types - and reports the rule that lets it through. A broad "
+        "allow with a lower priority number wins over a narrower deny."
+    )
+    evaluation = FIREWALL_ORDER + (
+        " Along the egress path the node subnet's NSG decides first, then the firewall."
+        "\nFor example, a pack forbids HTTPS to `pastebin.com`; application collection 'web' (priority 100: "
+        "allow `*`) decides before 'deny-paste' (priority 200: deny `pastebin.com`), so `pastebin.com` is "
+        "reported as allowed by 'web'; with 'deny-paste' at priority 100 and 'web' at 200 it is denied."
     )
     example = (
         "# pack.yaml\nforbid:\n  - fqdn: pastebin.com\n    port: 443\n"
@@ -1034,7 +1274,8 @@ class ForbiddenEgressAllowed(Rule):
     )
     fix = (
         "az network firewall application-rule create -g rg -f fw --collection-name deny-paste -n paste \\\n"
-        "  --source-addresses '*' --protocols 'https=443' --target-fqdns pastebin.com --action deny --priority 90"
+        "  --source-addresses '*' --protocols 'https=443' --target-fqdns pastebin.com --action deny --priority 100\n"
+        "# and give the collection that allows '*' a higher priority number (200)"
     )
     sources = (RULE_PROCESSING, LIMIT_EGRESS)
     applies_to = ("cluster", "firewall", "firewall_policy", "nsg")

@@ -153,13 +153,16 @@ def unresolved(value: Value | None, what: str, location: Location | None = None,
     where = location or (value.location if value is not None else None)
     assert where is not None, "an unresolved-value finding needs a location"
     shown = value.text if value is not None else "a value"
+    if value is not None and value.known is not None and value.known != value.text:
+        # a value an expression computed (an ARM parameter's default): say what it came to
+        shown = f"{value.known} ({value.text})"
     reason = f" ({value.reason})" if value is not None and value.reason else ""
     return Finding(
         rule_id=UnresolvedValue.id,
         message=f"{what}: {shown} is not known to the scan{reason}; the check was skipped",
         severity=UnresolvedValue.severity,
         location=where,
-        subject=subject or f"unresolved:{shown}",
+        subject=subject or f"unresolved:{value.text if value is not None else shown}",
     )
 
 

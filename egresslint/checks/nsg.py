@@ -21,7 +21,7 @@ from egresslint.findings import Finding, Related, Severity
 from egresslint.firewall import Flow, endpoint_flows
 from egresslint.model import Cluster, Location, NetworkSecurityGroup, SecurityRule, Subnet, Value
 from egresslint.net import AddressSet
-from egresslint.nsg import USER_PRIORITY, NsgEntry, NsgRuleSet, evaluate, nsg_rule_set
+from egresslint.nsg import DEFAULT_RULES, USER_PRIORITY, NsgEntry, NsgRuleSet, evaluate, nsg_rule_set
 from egresslint.packs import cluster_profile, required_endpoints
 
 if TYPE_CHECKING:
@@ -35,6 +35,20 @@ _AKS_MANAGED_NSG = re.compile(r"^aks-agentpool-\d+-nsg$", re.IGNORECASE)
 EXEMPT_OUTBOUND = ("none", "block")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# The "Evaluation order" section of every EGL3xx rule (egresslint explain, docs/rules), the default
+# rules rendered from the evaluator's own table; each rule appends an example (NSG_OVERVIEW).
+NSG_ORDER = (
+    "Azure evaluates a network security group's rules separately per direction, in ascending priority: "
+    f"user rules ({USER_PRIORITY[0]}-{USER_PRIORITY[1]}, lower first), then the default rules, which cannot "
+    "be removed but can be overridden: "
+    + "; ".join(f"{direction} " + ", ".join(f"{name} ({prio}, {access} {src} to {dst})"
+                                             for name, prio, access, src, dst in rules)
+                for direction, rules in DEFAULT_RULES.items())
+    + ". The first matching rule decides (rules are terminating; NSGs are stateful, so replies to an "
+    "allowed connection pass). A rule side holds addresses or one service tag: `AzureCloud` holds "
+    "`AzureCloud.westeurope`, `VirtualNetwork` the VNet's address space."
+)
 
 
 def _loc(value: Value | None, fallback: Location) -> Location:
@@ -103,11 +117,16 @@ class NsgBlocksIntraCluster(Rule):
     rationale = (
         "Nodes talk to each other and pods talk to pods across nodes (CoreDNS, kube-proxy, overlay and kubenet "
         "routing, Services). AKS does not support blocking that internal traffic with NSGs or firewalls; use "
-        "Kubernetes network policies instead. NSG rules are evaluated per direction in ascending priority "
-        "(100-4096), first match wins, and Azure's default rules (AllowVnetInBound/AllowVnetOutBound at 65000) "
-        "come last, so a user deny such as `* -> *` at 4000 overrides them for the node subnet, the pod CIDR "
-        "(kubenet, CNI Overlay) and the service CIDR too. Denying other subnets of the VNet is legitimate and not "
-        "flagged, nor is a deny that an earlier allow for the cluster's ranges overrides."
+        "Kubernetes network policies instead. A user deny such as `* -> *` overrides Azure's default "
+        "VirtualNetwork allows for the node subnet, the pod CIDR (kubenet, CNI Overlay) and the service CIDR "
+        "too. Denying other subnets of the VNet is legitimate and not flagged, nor is a deny that an earlier "
+        "allow for the cluster's ranges overrides."
+    )
+    evaluation = NSG_ORDER + (
+        "\nFor example, with user rule 'deny-all-out' (priority 4000: deny `*` to `*`) on the node subnet's "
+        "NSG, traffic from node 10.42.1.4 to node 10.42.1.5 is denied by it before AllowVnetOutBound (65000) "
+        "is reached; a rule 'allow-intra-cluster' (priority 3900: allow VirtualNetwork to VirtualNetwork) "
+        "decides first and keeps it open."
     )
     example = (
         "az network nsg rule create -g rg --nsg-name aks-nsg -n deny-all-out --priority 4000 \\\n"
@@ -181,9 +200,14 @@ class NsgBlocksRequiredEgress(Rule):
         "so an outbound deny on the node subnet blocks what the firewall would have allowed. AKS's outbound "
         "dependencies are almost all FQDNs without fixed addresses, which is why Microsoft recommends against "
         "deny-all outbound NSG rules. The endpoints are those of EGL201/EGL202 (requirements pack "
-        "rules/aks-egress-requirements.yaml): for example a deny of `Internet` on TCP 443 at priority 4000 "
-        "blocks `mcr.microsoft.com` before AllowInternetOutBound (65001) is reached. Clusters with outbound "
-        "type `none` or `block` (network-isolated designs) are exempt."
+        "rules/aks-egress-requirements.yaml). Clusters with outbound type `none` or `block` "
+        "(network-isolated designs) are exempt."
+    )
+    evaluation = NSG_ORDER + " Outbound, the node subnet's NSG decides before any firewall sees the packet." + (
+        "\nFor example, user rule 'deny-internet' (priority 4000: deny `*` to `Internet`) denies HTTPS to "
+        "`mcr.microsoft.com` before AllowInternetOutBound (65001) is reached; with 'allow-https' (priority "
+        "3900: allow TCP 443 to `Internet`) it is allowed by that rule, while UDP 1194 to "
+        "`AzureCloud.westeurope` is still denied by 'deny-internet'."
     )
     example = (
         "az network nsg rule create -g rg --nsg-name aks-nsg -n deny-internet --priority 4000 \\\n"
@@ -257,6 +281,11 @@ class NsgRuleInvalid(Rule):
         "IPs, ranges) or exactly one service tag. Azure rejects anything else, and the az CLI does not check "
         "priorities client-side, so the error only shows at deployment. Azure's own default rules "
         "(65000-65500) are never flagged."
+    )
+    evaluation = NSG_ORDER + (
+        "\nFor example, outbound rules 'a' (priority 200, allow) and 'b' (priority 200, deny) leave no order "
+        "between them, so Azure rejects the second; 'allow-https' at priority 5000 is rejected too, while at "
+        "4096, the last user priority, it is still evaluated before DenyAllOutBound (65500)."
     )
     example = (
         "az network nsg rule create -g rg --nsg-name aks-nsg -n allow-https --priority 5000 \\\n"

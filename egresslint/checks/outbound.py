@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from egresslint import net
-from egresslint.checks.base import Rule
+from egresslint.checks.base import Rule, from_script, setter, spelled
 from egresslint.checks.cluster import RESERVED, uses_pod_cidr
 from egresslint.checks.input import UnresolvedValue, unresolved
 from egresslint.findings import Finding, Related, Severity
@@ -110,8 +110,7 @@ def _true(value: Value | None) -> bool | None:
     return value.known.strip().lower() in ("true", "1", "yes", "y", "on", "t")
 
 
-def _from_script(op: Operation | None) -> bool:
-    return op is not None and op.command.startswith("az ")
+_from_script = from_script
 
 
 def _set_by_template(res: Resource, field_name: str) -> bool:
@@ -391,16 +390,19 @@ class OutboundTypePrerequisite(Rule):
         sub_value, sub_where = _subnet_value(inv, cluster)
         if outbound in (UDR, USER_NAT) and kind == "managed":
             what = "a route table with a 0.0.0.0/0 route" if outbound == UDR else "a NAT gateway"
+            refusal = ("az refuses it" if from_script(op) else
+                       "AKS supports this outbound type only in a bring-your-own VNet")
             yield self.finding(
                 f"outbound type {outbound} of cluster '{name}' needs a bring-your-own subnet "
-                f"(--vnet-subnet-id) pre-configured with {what}; the cluster uses the AKS-managed VNet and "
-                f"az refuses it", where, related, subject=f"{subject}:byo")
+                f"({spelled(op, '--vnet-subnet-id', 'agentPoolProfiles[].vnetSubnetID')}) pre-configured with "
+                f"{what}; the cluster uses the AKS-managed VNet and {refusal}", where, related,
+                subject=f"{subject}:byo")
         if outbound in (MANAGED_NAT, MANAGED_NAT_V2, BLOCK) and kind == "byo":
             yield self.finding(
                 f"outbound type {outbound} of cluster '{name}' works only in the AKS-managed VNet, but the "
                 f"cluster brings its own subnet ({sub_value.describe() if sub_value else 'vnet subnet'}): "
-                + ("az refuses --vnet-subnet-id with managedNATGateway; use userAssignedNATGateway with a NAT "
-                   "gateway on the subnet" if outbound != BLOCK else
+                + (("az refuses --vnet-subnet-id with managedNATGateway; " if from_script(op) else "")
+                   + "use userAssignedNATGateway with a NAT gateway on the subnet" if outbound != BLOCK else
                    "for a BYO VNet use outbound type none plus your own NSG rules"),
                 where, [Related(sub_where, "the subnet"), *related], subject=f"{subject}:managed-only")
         if outbound == USER_NAT and kind == "byo":
@@ -409,13 +411,15 @@ class OutboundTypePrerequisite(Rule):
             yield from self._sku_and_vm_set(inv, cluster, outbound, where, subject)
         if outbound == UDR and (cluster.network_plugin is not None
                                 and (cluster.network_plugin.known or "").lower() == "kubenet"):
-            identity = getattr(cluster, "identity_type", None)
-            if not (isinstance(identity, Value) and (identity.known or "").lower() == "userassigned"):
+            identity = cluster.identity_type
+            # a user-assigned identity resolves the conflict; an unknown one is not judged
+            if identity is None or (identity.known is not None and identity.known.lower() != "userassigned"):
                 yield self.finding(
                     f"cluster '{name}' combines kubenet with userDefinedRouting: with a system-assigned "
                     f"identity the AKS docs conflict on whether this works (the firewall tutorial: system-"
                     f"assigned identity supports only Azure CNI; the kubenet page: a BYO route table needs a "
-                    f"user-assigned control-plane identity); use Azure CNI or --assign-identity",
+                    f"user-assigned control-plane identity); use Azure CNI or "
+                    f"{spelled(setter(cluster, 'network_plugin'), '--assign-identity', 'a UserAssigned identity')}",
                     _loc(cluster.network_plugin, where), related, subject=f"{subject}:kubenet",
                     severity=Severity.WARNING)
 
@@ -433,10 +437,12 @@ class OutboundTypePrerequisite(Rule):
                 continue  # described elsewhere: its NAT gateway is not known
             if subnet.nat_gateway is not None:
                 continue
+            how = spelled(setter(subnet), "az network vnet subnet update --nat-gateway",
+                          "the subnet property natGateway.id")
             yield self.finding(
                 f"outbound type userAssignedNATGateway of cluster '{cluster.name}' needs a NAT gateway on its "
                 f"subnet '{subnet.name}', which has none: associate one before creating or migrating the "
-                f"cluster (az network vnet subnet update --nat-gateway)",
+                f"cluster ({how})",
                 where, [Related(subnet.location, f"subnet '{subnet.name}'"), *related],
                 subject=f"{subject}:nat:{subnet.ref}")
 
@@ -444,9 +450,12 @@ class OutboundTypePrerequisite(Rule):
                         subject: str) -> Iterator[Finding]:
         sku = cluster.load_balancer_sku
         if sku is not None and sku.known is not None and sku.known.lower() != "standard":
+            # az's own refusal is quoted only where az runs the command
+            said = (f" (az: \"{outbound} doesn't support basic load balancer sku\")"
+                    if from_script(setter(cluster, "load_balancer_sku")) else "")
             yield self.finding(
                 f"outbound type {outbound} of cluster '{cluster.name}' requires the Standard load balancer SKU, "
-                f"not '{sku.known}' (az: \"{outbound} doesn't support basic load balancer sku\")",
+                f"not '{sku.known}'{said}",
                 _loc(sku, where), [Related(where, f"outbound type {outbound}")], subject=f"{subject}:sku")
         candidates = [cluster.vm_set_type] if cluster.vm_set_type is not None else [
             p.vm_set_type for p in inv.node_pools(cluster) if p.vm_set_type is not None]
@@ -454,7 +463,8 @@ class OutboundTypePrerequisite(Rule):
             if vm_set is None or vm_set.known is None or vm_set.known.lower() == VMSS.lower():
                 continue
             yield self.finding(
-                f"outbound type {outbound} of cluster '{cluster.name}' requires vm-set-type {VMSS}, not "
+                f"outbound type {outbound} of cluster '{cluster.name}' requires "
+                f"{spelled(setter(cluster), '--vm-set-type', 'agentPoolProfiles[].type')} {VMSS}, not "
                 f"'{vm_set.known}'", _loc(vm_set, where), [Related(where, f"outbound type {outbound}")],
                 subject=f"{subject}:vmset")
             break
@@ -551,10 +561,11 @@ class NatGatewayLimits(Rule):
             states_none = _from_script(creating) or not any(
                 k in op.changes for op in gw.history for k in ("public_ips", "public_ip_prefixes"))
             if states_none:
+                add = spelled(creating, "--public-ip-addresses or --public-ip-prefixes",
+                              "publicIpAddresses or publicIpPrefixes")
                 yield self.finding(
                     f"NAT gateway '{gw.name}' has no public IP address or prefix: it is not operational and the "
-                    f"subnets that use it have no egress; add --public-ip-addresses or --public-ip-prefixes",
-                    gw.location, subject=f"{gw.ref}:no-ip")
+                    f"subnets that use it have no egress; add {add}", gw.location, subject=f"{gw.ref}:no-ip")
             return
         for version, count in counts.items():
             if count > (limit.max or 16):
@@ -729,7 +740,9 @@ class SnatPortExhaustion(Rule):
             suggestion = ""
             if ips:
                 best = (per_ip * ips // nodes) // 8 * 8
-                suggestion = (f"; set --load-balancer-outbound-ports explicitly (64,000 x {_plural(ips, 'IP')} / "
+                setting = spelled(setter(cluster), "--load-balancer-outbound-ports",
+                                  "loadBalancerProfile.allocatedOutboundPorts")
+                suggestion = (f"; set {setting} explicitly (64,000 x {_plural(ips, 'IP')} / "
                               f"{_n(nodes)} nodes allows up to {_n(best)} ports/node, a multiple of 8)")
             row = (f"default table row {_n(band.min_nodes)}-{_n(band.max_nodes)} nodes" if band is not None else
                    f"the default table ends at {_n(limits.default_port_allocation[-1].max_nodes)} nodes")

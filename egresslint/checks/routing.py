@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from egresslint import net
-from egresslint.checks.base import Rule
+from egresslint.checks.base import Rule, setter, spelled
 from egresslint.checks.input import unresolved
 from egresslint.findings import Finding, Related, Severity
 from egresslint.inventory import FIREWALL_MANAGEMENT_SUBNET, FIREWALL_SUBNET, EgressPath
@@ -317,10 +317,11 @@ class RouteTableUnassociated(Rule):
             routes = inv.routes(table)
             if not routes:
                 continue
+            how = spelled(setter(table), f"az network vnet subnet update --route-table {table.name}",
+                          "set routeTable.id on the subnets it serves")
             yield self.finding(
                 f"route table '{table.name}' has {len(routes)} route(s) but is never associated with a subnet "
-                f"in the scanned files: its routes take no effect; associate it (az network vnet subnet "
-                f"update --route-table {table.name})",
+                f"in the scanned files: its routes take no effect; associate it ({how})",
                 table.location, [Related(r.location, f"route '{r.name}'") for r in routes[:3]],
                 subject=f"{table.ref}")
 
@@ -363,7 +364,8 @@ class FirewallSubnetInvalid(Rule):
                 return
             yield self.finding(
                 f"firewall '{fw.name}' uses subnet '{cfg.subnet.label}'; Azure Firewall requires a subnet named "
-                f"exactly {proper}", cfg.location, inv.related(inv.get(cfg.subnet), "the subnet"), subject)
+                f"exactly {proper}", _loc(cfg.subnet_value, cfg.location),
+                inv.related(inv.get(cfg.subnet), "the subnet"), subject)
             return
         subnet = inv.typed(cfg.subnet, Subnet)
         if subnet is None:
@@ -377,7 +379,7 @@ class FirewallSubnetInvalid(Rule):
                                  f"(firewall '{fw.name}' needs one)", unknown[0].location, subject)
                 return
             others = ", ".join(f"'{s.name}'" for s in inv.children(vnet, Subnet)) or "none"
-            where = _loc(fw.vnet_hint_value, cfg.location)
+            where = _loc(fw.vnet_hint_value or cfg.subnet_value, cfg.location)
             yield self.finding(
                 f"firewall '{fw.name}' is placed in VNet '{vnet.name}', which has no subnet named {proper} "
                 f"(its subnets: {others}); the deployment fails: create {proper} (at least /26) in "

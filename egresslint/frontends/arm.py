@@ -68,12 +68,25 @@ Segment = Any  # str, or an armexpr Unknown/Symbolic/Partial for a piece not kno
 
 
 def _seg_name(seg: Segment) -> tuple[str, str]:
-    """(identity, display) of a name segment; unknown names are named by their residual
-    expression, ``[parameters('vnetName')]``."""
+    """(identity, display) of a name segment. An unknown name's identity is its residual
+    expression, ``[parameters('vnetName')]``; its display keeps the known text and shows each
+    unknown piece in angle brackets, long calls shortened: ``aks-<uniqueString(...)>``,
+    ``route-to-<parameters('location')>-hub-fw`` (what a reader of the template recognises)."""
     if isinstance(seg, str):
         return seg.lower(), seg
-    text = f"[{seg.text}]"
-    return text.lower(), text
+    parts = seg.parts if isinstance(seg, ax.Partial) else (seg,)
+    shown = "".join(p if isinstance(p, str) else f"<{_short_call(p.text)}>" for p in parts)
+    return f"[{seg.text}]".lower(), shown
+
+
+_CALL = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)\(")
+
+
+def _short_call(text: str, limit: int = 40) -> str:
+    if len(text) <= limit:
+        return text
+    m = _CALL.match(text)
+    return f"{m.group('name')}(...)" if m else text[: limit - 3] + "..."
 
 
 def _ref_chain(full_type: str, names: list[Segment], group: str | None) -> Ref | None:
@@ -195,6 +208,93 @@ def read_parameters(text: str | dict[str, Any]) -> dict[str, Any] | None:
         elif "reference" in spec:
             out[name] = ax.Unknown(f"parameters('{name}')", f"parameter '{name}' is a Key Vault reference")
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CliText:
+    """The text of an ``az deployment group create --parameters name=text`` item: az converts
+    it by the parameter's declared type when it reads the template (see :func:`_bind_cli`)."""
+
+    text: str
+
+
+#: key of a binding that stands for "every parameter not bound otherwise": a ``--parameters``
+#: word the scan cannot read (``$PARAMS``, a file outside the project) may set any of them.
+ANY_PARAMETER = "*"
+
+_KEY_VALUE = re.compile(r"^(?P<name>[A-Za-z_][\w-]*)=")
+
+
+def deployment_parameters(items: Iterable[tuple[str | None, str]]) -> dict[str, Any]:
+    """Parameter bindings of the ``--parameters`` words of one ``az deployment group create``,
+    in az's order (a later word overrides an earlier one). Each item is ``(text, shown)``:
+    ``text`` the word after ``@file`` expansion (a file's content), None when the scan does not
+    know it; ``shown`` how the script spelled it. az reads a word as a JSON parameters object
+    (``{"parameters": {...}}`` or the bare object) or else as ``name=value`` (azure-cli
+    ``_process_parameters``: https://github.com/Azure/azure-cli/blob/dev/src/azure-cli/azure/cli/command_modules/resource/custom.py)."""
+    out: dict[str, Any] = {}
+    for text, shown in items:
+        if text is None:
+            m = _KEY_VALUE.match(shown)
+            name = m.group("name") if m else ANY_PARAMETER
+            out[name] = ax.Unknown(f"parameters('{name}')" if m else shown,
+                                   f"set by --parameters {shown}, a value not known to the scan",
+                                   frozenset({name}) if m else frozenset())
+            continue
+        stripped = text.strip()
+        if stripped.startswith("{"):
+            doc = parse_json(stripped)
+            if isinstance(doc.data, dict):
+                data = doc.data
+                values = read_parameters(data if isinstance(data.get("parameters"), dict) else {"parameters": data})
+                out.update(values or {})
+                continue
+        m = _KEY_VALUE.match(text)
+        if m:
+            out[m.group("name")] = CliText(text[m.end():])
+        # anything else az rejects ("Unable to parse parameter") and nothing is deployed
+    return out
+
+
+def _bind_cli(template: dict[str, Any], bound: dict[str, Any]) -> dict[str, Any]:
+    """``bound`` with :class:`CliText` values converted by the declared parameter type (as
+    az's ``_try_parse_key_value_object``: string as is, ``bool`` true when "true" in any case,
+    ``int`` by ``int()``, object/array as JSON) and :data:`ANY_PARAMETER` spread over every
+    declared parameter not bound by name."""
+    decls = template.get("parameters")
+    decls = {k.lower(): v for k, v in decls.items() if isinstance(k, str)} if isinstance(decls, dict) else {}
+    out: dict[str, Any] = {}
+    for name, value in bound.items():
+        if name == ANY_PARAMETER:
+            continue
+        if isinstance(value, CliText):
+            spec = decls.get(name.lower())
+            kind = str(spec.get("type", "")).lower() if isinstance(spec, dict) else ""
+            value = _convert_cli(name, value.text, kind)
+        out[name] = value
+    anything = bound.get(ANY_PARAMETER)
+    if anything is not None:
+        given = {k.lower() for k in out}
+        for name in decls:
+            if name not in given:
+                out[name] = ax.Unknown(f"parameters('{name}')", anything.reason, frozenset({name}))
+    return out
+
+
+def _convert_cli(name: str, text: str, kind: str) -> Any:
+    if kind == "bool":
+        return text.lower() == "true"
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            return ax.Unknown(f"parameters('{name}')", f"--parameters {name}={text} is not an int; az refuses it")
+    if kind in ("object", "array", "secureobject"):
+        doc = parse_json(text)
+        if doc.error is not None:
+            return ax.Unknown(f"parameters('{name}')", f"--parameters {name}=... is not valid JSON; az refuses it")
+        return doc.data
+    return text
 
 
 def _is_template(d: Any) -> bool:
@@ -519,10 +619,14 @@ class _Reader:
                 continue
             self._reported.add(p.lower())
             field_text = f" ({what})" if what else ""
+            reason = getattr(v, "reason", "")
+            # a deployment's unreadable --parameters word says where the value comes from
+            why = reason if reason.startswith("set by --parameters") else \
+                "has no default value and no parameter file gives one"
             self.result.findings.append(
                 Finding(
                     "EGL004",
-                    f"ARM parameter '{p}' has no default value and no parameter file gives one; "
+                    f"ARM parameter '{p}' {why}; "
                     f"the networking property that uses it{field_text} is not checked",
                     Severity.INFO,
                     loc,
@@ -541,7 +645,7 @@ class _Reader:
         location: str | None,
     ) -> None:
         self.check_syntax(data, ())
-        scope = self.new_scope(data, parameters, resource_group, subscription_id, location)
+        scope = self.new_scope(data, _bind_cli(data, parameters), resource_group, subscription_id, location)
         group = resource_group.lower() if resource_group else None
         self.read_template(data, (), scope, group, False, ())
 
@@ -896,17 +1000,33 @@ def _join_lists(*nodes: _N | None, what: str = "") -> list[Value] | None:
     return out
 
 
-def _id_ref(node: _N | None) -> Ref | None:
+def _id_ref(node: _N | None, kind: str | None = None) -> Ref | None:
+    """Ref of a sub-resource reference ``{"id": ...}``. With ``kind``, an ID the scan cannot
+    evaluate (a parameter without a value) still names a resource of that kind, by its residual
+    expression (as a script's unset ``$NAT_ID`` does), and is reported as EGL004: "a NAT gateway
+    the scan does not know" must not read as "no NAT gateway"."""
     idn = _id_of(node)
-    return idn.ref() if idn is not None else None
+    if idn is None:
+        return None
+    ref = idn.ref()
+    if ref is None and kind is not None and idn.opaque:
+        idn.value(what=f"{kind.replace('_', ' ')} ID")
+        ident, display = _seg_name(idn.val)
+        ref = Ref(kind, ident, None, display=display)
+    return ref
 
 
-def _id_refs(node: _N | None) -> list[Ref] | None:
+def _id_refs(node: _N | None, kind: str | None = None) -> list[Ref] | None:
+    """Refs of a list of sub-resource references (see :func:`_id_ref` for ``kind``); a list the
+    scan cannot evaluate is reported as EGL004 and gives ``[]``."""
     if node is None:
         return None
+    if node.opaque and kind is not None:
+        node.value(what=f"{kind.replace('_', ' ')} IDs")
+        return []
     out = []
     for item in node.items():
-        r = _id_ref(item)
+        r = _id_ref(item, kind)
         if r is not None:
             out.append(r)
     return out
@@ -946,7 +1066,7 @@ def _subnet(r: _Reader, res: _Resource, item: _N, ref: Ref, type_: str) -> None:
         "route_table": rt_id.ref() if rt_id is not None else None,
         "route_table_value": _val(rt_id, "route table"),
         "nsg": _id_ref(p.get("networkSecurityGroup")),
-        "nat_gateway": _id_ref(p.get("natGateway")),
+        "nat_gateway": _id_ref(p.get("natGateway"), "nat_gateway"),
         "default_outbound_access": _val(p.get("defaultOutboundAccess")),
     }
     r.op(res, changes, ref=ref, node=item, command=f"{res.command.rsplit(' ', 1)[0]} {type_}")
@@ -1008,6 +1128,7 @@ def _ip_config(item: _N, management: bool) -> FirewallIpConfig:
         public_ip=_id_ref(p.get("publicIPAddress")),
         private_ip=_val(p.get("privateIPAddress"), "firewall private IP"),
         management=management,
+        subnet_value=_val(_id_of(p.get("subnet")), net=False),
     )
 
 
@@ -1225,11 +1346,23 @@ def _h_nat_gateway(r: _Reader, res: _Resource) -> None:
     r.op(res, {
         "sku": _val(sku.get("name") if sku is not None else None),
         "idle_timeout": _val(p.get("idleTimeoutInMinutes"), "NAT gateway idle timeout"),
-        "public_ips": _id_refs(p.get("publicIpAddresses")),
-        "public_ip_prefixes": _id_refs(p.get("publicIpPrefixes")),
+        # an explicit empty list states "no IPs" like a missing property; [] is left for a
+        # list the scan could not evaluate (EGL402 reports only a gateway known to have none)
+        "public_ips": _id_refs(p.get("publicIpAddresses"), "public_ip") or _unless_stated_empty(p, "publicIpAddresses"),
+        "public_ip_prefixes": (_id_refs(p.get("publicIpPrefixes"), "public_ip_prefix")
+                               or _unless_stated_empty(p, "publicIpPrefixes")),
     })
     if res.export:
         _back_refs(r, res, p.get("subnets"), "nat_gateway")
+
+
+def _unless_stated_empty(p: _N, key: str) -> list[Ref] | None:
+    """None when ``key`` is absent or an empty list as written, else ``[]`` (refs that did not
+    evaluate); for a list whose :func:`_id_refs` came out empty."""
+    node = p.get(key)
+    if node is None or (not node.opaque and not node.items()):
+        return None
+    return []
 
 
 def _h_public_ip(r: _Reader, res: _Resource) -> None:
@@ -1332,6 +1465,7 @@ def _h_cluster(r: _Reader, res: _Resource) -> None:
         "authorized_ip_ranges": ranges.values("authorized IP ranges") if ranges is not None else None,
         "private_cluster": _val(api.get("enablePrivateCluster") if api is not None else None),
         "apiserver_vnet_integration": _val(api.get("enableVnetIntegration") if api is not None else None),
+        "identity_type": _val(res.node.path("identity", "type"), "cluster identity type"),
     }
     if lbp is not None:
         changes.update({
@@ -1416,7 +1550,7 @@ def iter_values(changes: dict[str, Any]) -> Iterable[Value]:
             if isinstance(x, Value):
                 yield x
             elif isinstance(x, FirewallIpConfig):
-                for y in (x.name, x.private_ip):
+                for y in (x.name, x.private_ip, x.subnet_value):
                     if y is not None:
                         yield y
             elif isinstance(x, dict):

@@ -150,7 +150,7 @@ def _parse_cached(text: str) -> Node | ExpressionError:
     if not text.strip():
         return ExpressionError("empty expression", 1)
     try:
-        return _parser().parse(text)  # type: ignore[no-any-return]
+        tree: Node = _parser().parse(text)
     except UnexpectedEOF:
         return ExpressionError("unexpected end of expression", len(text) + 1)
     except UnexpectedCharacters as exc:
@@ -163,6 +163,25 @@ def _parse_cached(text: str) -> Node | ExpressionError:
         return ExpressionError(str(exc).splitlines()[0], getattr(exc, "column", 1) or 1)
     except RecursionError:
         return ExpressionError("expression nested too deeply", 1)
+    if _deeper_than(tree, MAX_DEPTH):
+        # the LALR parser is iterative, but printing and evaluating recurse per level
+        return ExpressionError(f"nested more than {MAX_DEPTH} levels deep", 1)
+    return tree
+
+
+def _deeper_than(tree: Node, limit: int) -> bool:
+    stack: list[tuple[Node, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, Call):
+            stack.extend((a, depth + 1) for a in node.args)
+        elif isinstance(node, Member):
+            stack.append((node.target, depth + 1))
+        elif isinstance(node, Index):
+            stack += [(node.target, depth + 1), (node.index, depth + 1)]
+    return False
 
 
 def parse(text: str) -> Node:
@@ -363,6 +382,7 @@ _MISSING: Any = object()
 MAX_STRING = 1_000_000
 MAX_ITEMS = 100_000
 MAX_COPY = 800  # ARM's own limit for copy loops
+MAX_DEPTH = 100  # nesting of one expression (calls, members, indexes); real templates use < 10
 MAX_PARTS = 256  # pieces of a partially known string
 MAX_TEXT = 2000  # characters of a residual expression text
 

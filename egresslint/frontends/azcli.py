@@ -76,6 +76,8 @@ class Translator:
     file: str
     dialect: str
     placeholders_unknown: bool = False  # Markdown: `<resource-group>` is a placeholder, not a redirect
+    # Markdown: the variable standing for each placeholder -> the placeholder as written
+    placeholder_names: dict[str, str] = field(default_factory=dict)
     env: dict[str, Value] = field(default_factory=dict)
     placement: Placement = field(default_factory=Placement)
     operations: list[Operation] = field(default_factory=list)
@@ -84,6 +86,7 @@ class Translator:
     _group: int = 0
     _command_index: int = 0
     _seen_typos: set[tuple[int, int]] = field(default_factory=set)
+    _null_vars: set[str] = field(default_factory=set)  # PowerShell variables assigned $null
 
     # ------------------------------------------------------------------ driving
     def run(self, script: Script, text: str | None = None) -> None:
@@ -124,6 +127,10 @@ class Translator:
         else:
             value = Value.literal("", self.loc(a.span))
         self.env[key] = value
+        if self.dialect == "powershell" and a.value is not None and _is_ps_null(a.value):
+            self._null_vars.add(key)
+        else:
+            self._null_vars.discard(key)
 
     # ------------------------------------------------------------------ positions
     def loc(self, span: Span, path: tuple[Any, ...] = ()) -> Location:
@@ -148,22 +155,7 @@ class Translator:
         (its text keeps unresolved variables as ``$NAME`` so identities stay stable)."""
         for typo in w.typos:
             self._typo(typo)
-        location = self.loc(w.span)
-        pieces: list[Value] = [self._part(p) for p in w.parts]
-        if not pieces:
-            return Value.literal("", location)
-        if all(p.known is not None for p in pieces):
-            return Value.literal("".join(p.known or "" for p in pieces), location)
-        text = "".join(p.known if p.known is not None else p.text for p in pieces)
-        symbolic = [i for i, p in enumerate(pieces) if p.symbol is not None]
-        unknown = [p for p in pieces if p.known is None and p.symbol is None]
-        if len(symbolic) == 1 and not unknown and symbolic[0] == 0:
-            sym = pieces[0].symbol
-            assert sym is not None
-            suffix = "".join(p.known or "" for p in pieces[1:])
-            return Value.symbolic(Symbol(sym.ref, sym.query, sym.suffix + suffix), text, location)
-        reason = unknown[0].reason if unknown else "built from a value known only at run time"
-        return Value.unknown(text, location, reason=reason)
+        return join_pieces([self._part(p) for p in w.parts], self.loc(w.span))
 
     def _part(self, part: Any) -> Value:
         if isinstance(part, Lit):
@@ -201,6 +193,9 @@ class Translator:
                 # keep the variable's name in messages: "$CURRENT_IP/32", not the $(...) it ran
                 return Value.unknown(shown, reason=current.reason or f"{shown} is computed at run time")
             return current
+        placeholder = self.placeholder_names.get(var.name)
+        if placeholder is not None:
+            return Value.unknown(placeholder, reason=f"{placeholder} is a placeholder of the document")
         return Value.unknown(shown, reason=f"{shown} is never assigned in this script")
 
     # ------------------------------------------------------------------ typography
@@ -226,7 +221,7 @@ class Translator:
         self._command_index += 1
         for a in cmd.assignments:
             self.assign(a)
-        values = [self.word(w) for w in cmd.words]
+        words, values = self.arguments(cmd)
         for redirect in cmd.redirects:
             if redirect.target is not None:
                 self.word(redirect.target)
@@ -236,13 +231,45 @@ class Translator:
         if program is None:
             return None
         if program.lower() in ("az", "az.cmd"):
-            return self._az(cmd, values)
+            return self._az(cmd, words, values)
         if program == "kubectl":
             self._kubectl(cmd, values)
         return None
 
-    def _az(self, cmd: Command, values: list[Value]) -> Value | None:
-        words = cmd.words[1:]
+    def arguments(self, cmd: Command) -> tuple[list[Word], list[Value]]:
+        """The arguments a command receives (each with the word it came from), after the shell
+        rules that change how many there are.
+
+        bash: the result of an unquoted expansion is split into fields at blanks (default
+        IFS), and a word made only of unquoted expansions that expand to nothing is removed
+        ("Unquoted implicit null arguments, resulting from the expansion of parameters that
+        have no values, are removed": https://www.gnu.org/software/bash/manual/bash.html#Word-Splitting);
+        a quoted ``"$X"`` stays one (possibly empty) argument.
+
+        PowerShell: ``$null`` (written, or a variable assigned it) is not passed to a native
+        command at all. An empty string is passed as an empty argument by PowerShell 7.3 and
+        later (``$PSNativeCommandArgumentPassing``; Windows PowerShell 5.1 dropped it:
+        https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_preference_variables#psnativecommandargumentpassing,
+        https://github.com/PowerShell/PowerShell/pull/16639), so it is kept, as current versions do."""
+        words: list[Word] = []
+        values: list[Value] = []
+        for w in cmd.words:
+            value = self.word(w)
+            if self.dialect == "powershell":
+                fields = [] if _is_ps_null(w) or self._is_null_var(w) else [value]
+            else:
+                fields = _bash_fields(w, value)
+            for f in fields:
+                words.append(w)
+                values.append(f)
+        return words, values
+
+    def _is_null_var(self, w: Word) -> bool:
+        return (len(w.parts) == 1 and isinstance(w.parts[0], Var) and not w.raw.startswith('"')
+                and self._var_key(w.parts[0].name, w.parts[0].env) in self._null_vars)
+
+    def _az(self, cmd: Command, all_words: list[Word], values: list[Value]) -> Value | None:
+        words = all_words[1:]
         argv = values[1:]
         found = table.find_command([v.known for v in argv])
         if found is None:
@@ -363,6 +390,62 @@ class Translator:
 DETACH: Any = object()
 
 
+def join_pieces(pieces: Sequence[Value], location: Location | None) -> Value:
+    """The value of a word made of ``pieces`` (the values of its parts, in order): literal when
+    all are known, symbolic when one symbolic piece starts it and known text follows (``$FW_IP/32``),
+    else unknown (its text keeps unresolved variables as ``$NAME`` so identities stay stable)."""
+    if not pieces:
+        return Value.literal("", location)
+    if all(p.known is not None for p in pieces):
+        return Value.literal("".join(p.known or "" for p in pieces), location)
+    text = "".join(p.known if p.known is not None else p.text for p in pieces)
+    symbolic = [i for i, p in enumerate(pieces) if p.symbol is not None]
+    unknown = [p for p in pieces if p.known is None and p.symbol is None]
+    if len(symbolic) == 1 and not unknown and symbolic[0] == 0:
+        sym = pieces[0].symbol
+        assert sym is not None
+        suffix = "".join(p.known or "" for p in pieces[1:])
+        return Value.symbolic(Symbol(sym.ref, sym.query, sym.suffix + suffix), text, location)
+    reason = unknown[0].reason if unknown else "built from a value known only at run time"
+    return Value.unknown(text, location, reason=reason)
+
+
+_IFS = re.compile(r"[ \t\n]+")
+
+
+def _bash_fields(w: Word, value: Value) -> list[Value]:
+    """The fields bash makes of one word whose value is ``value`` (see Translator.arguments).
+    Only a word with an expansion and no quoting anywhere is split or removed; any other word
+    (and any word whose value is not known) is one argument."""
+    if value.known is None or not any(isinstance(p, (Var, CmdSub)) for p in w.parts) or _has_quotes(w):
+        return [value]
+    fields = [f for f in _IFS.split(value.known) if f]
+    if len(fields) == 1 and fields[0] == value.known:
+        return [value]
+    return [Value.literal(f, value.location) for f in fields]
+
+
+def _has_quotes(w: Word) -> bool:
+    """Whether the word quotes anything: a quoted literal, or quotes around an expansion
+    (``"$X"`` leaves no literal part, so the word's own text is read, without the text of
+    its command substitutions, whose quotes are their own)."""
+    if any(isinstance(p, Lit) and p.quote for p in w.parts):
+        return True
+    base = w.span.offset
+    pos = 0
+    for p in w.parts:
+        if isinstance(p, (CmdSub, Opaque)):
+            if '"' in w.raw[pos:p.span.offset - base] or "'" in w.raw[pos:p.span.offset - base]:
+                return True
+            pos = p.span.end_offset - base
+    rest = w.raw[pos:]
+    return '"' in rest or "'" in rest
+
+
+def _is_ps_null(w: Word) -> bool:
+    return w.raw.lower() == "$null"
+
+
 def _is_flag_candidate(v: Value) -> bool:
     return v.known is not None
 
@@ -439,9 +522,9 @@ class Args:
         if values is None:
             return None
         out: list[Value] = []
-        for v in values:
+        for index, v in zip(self.binding.get(flag).values, values, strict=True):
             if v.known is None:
-                out.append(v)
+                out.extend(self._csv_items(index, v))
                 continue
             loc = v.location
             col = 0
@@ -454,6 +537,39 @@ class Args:
                         piece_loc = Location(loc.file, loc.line, start, loc.line, start + len(piece), loc.path)
                     out.append(Value.literal(stripped, piece_loc))
                 col += len(piece) + 1
+        return out
+
+    def _csv_items(self, index: int, v: Value) -> list[Value]:
+        """The items of a comma-separated word with unknown parts, each judged on its own:
+        ``198.51.100.0/24,$FW_IP/32`` is a literal range and "the address of public IP 'fw-pip'"/32,
+        not one unknown. Only words of literal text and plain variables are split: reading a
+        variable again has no side effect, evaluating a ``$(...)`` again would replay its command."""
+        w = self.words[index]
+        if not all(isinstance(p, Lit) or (isinstance(p, Var) and p.op is None) for p in w.parts):
+            return [v]
+        items: list[list[Value]] = [[]]
+        for p in w.parts:
+            if isinstance(p, Lit):
+                first, *rest = p.text.split(",")
+                items[-1].append(Value.literal(first))
+                items.extend([Value.literal(r)] for r in rest)
+            else:
+                items[-1].append(self.tr._var(p))
+        if len(items) == 1:
+            return [v]
+        out: list[Value] = []
+        for item in items:
+            # items are stripped (as the literal ones are), and no empty piece may stay in front:
+            # " $FW_IP/32" must start with its symbolic part to stay symbolic
+            if item and item[0].known is not None:
+                item[0] = Value.literal(item[0].known.lstrip())
+            if item and item[-1].known is not None:
+                item[-1] = Value.literal(item[-1].known.rstrip())
+            joined = join_pieces([p for p in item if p.known != ""], v.location)
+            if joined.known is None:
+                out.append(joined)
+            else:  # a known variable may itself hold a list: RANGES="a,b"; "$RANGES,$FW_IP"
+                out.extend(Value.literal(s.strip(), v.location) for s in joined.known.split(",") if s.strip())
         return out
 
     def ref(self, kind: str, name_flag: str = "--name", parent: Ref | None = None,
@@ -610,6 +726,10 @@ def _cluster_changes(a: Args) -> dict[str, Any]:
         items = a.csv(flag)
         if items is not None:
             changes[fieldname] = [r for v in items if (r := a.ref_or_id(kind, v)) is not None]
+    identity = a.value("--assign-identity")
+    if identity is not None:
+        # the flag names a user-assigned identity: what matters to the rules is its type
+        changes["identity_type"] = Value(identity.text, "UserAssigned", location=identity.location)
     return changes
 
 
@@ -894,7 +1014,8 @@ def _firewall_ip_config(a: Args, name_flag: str, pip_flags: Sequence[str], vnet_
         subnet = Ref("subnet", subnet_name.lower(), vnet.group, vnet, display=subnet_name)
     location = a.flag_location(name_flag) or a.flag_location(pip_flags[0]) or a.location
     return FirewallIpConfig(name=name, location=location, subnet=subnet,
-                            public_ip=a.ref_or_id("public_ip", pip_value), management=management)
+                            public_ip=a.ref_or_id("public_ip", pip_value), management=management,
+                            subnet_value=vnet_value)
 
 
 @handles("network firewall create")
@@ -999,6 +1120,12 @@ def _classic_rule(a: Args) -> Ref | None:
     if rule is not None:
         a.tr.emit(a, "create", rule, _fields(a, fields))
     return fw
+
+
+@handles("network firewall policy show")
+def _policy_show(a: Args) -> Ref | None:
+    # `--base-policy $(az network firewall policy show ... --query id)` names the parent policy
+    return a.ref("firewall_policy")
 
 
 @handles("network firewall policy create")
@@ -1121,10 +1248,15 @@ def _group(a: Args) -> Ref | None:
 
 @handles("deployment group create")
 def _deployment(a: Args) -> Ref | None:
+    # The engine binds the template file to this deployment (its resource group and parameter
+    # values); ``--parameters`` is repeatable and every occurrence counts, in order. A word the
+    # scan cannot evaluate is kept (known None) so it can make parameters unknown.
     template = a.value("--template-file")
     group = a.value("--resource-group")
-    if template is not None and template.known and group is not None:
+    if template is not None and template.known:
+        words = [(a.values[i].known, a.values[i].text)
+                 for b in a.binding.get_all("--parameters") for i in b.values]
         a.tr.facts.setdefault("deployments", []).append(
-            {"group": group.known, "template": template.known, "script": a.tr.file,
-             "parameters": [v.known for v in a.values_of("--parameters") or [] if v.known]})
+            {"group": group.known if group is not None else None, "template": template.known,
+             "script": a.tr.file, "line": a.location.line, "parameters": words})
     return None

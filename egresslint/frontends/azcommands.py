@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
@@ -1477,6 +1478,14 @@ _TABLE: tuple[CommandSpec, ...] = (
         custom=True,
     ),
     _cmd(
+        "network firewall policy show",
+        _v("--name", "-n", required=True),
+        _v("--resource-group", "-g", required=True),
+        _IDS,
+        extension=_FIREWALL_EXT,
+        read=True,
+    ),
+    _cmd(
         "network firewall policy create",
         _v("--name", "-n", required=True),
         _v("--resource-group", "-g", required=True),
@@ -1697,6 +1706,15 @@ def _resolve(spec: CommandSpec, text: str) -> _Resolution:
     return _UNKNOWN
 
 
+def _odd_space(text: str | None) -> str | None:
+    """The first space character other than a plain space or tab in ``text`` (a no-break space
+    pasted from a web page), described for a message; None when there is none."""
+    for ch in text or "":
+        if ch not in " \t" and unicodedata.category(ch) == "Zs":
+            return f"a {unicodedata.name(ch, 'space').lower()} (U+{ord(ch):04X})"
+    return None
+
+
 def _is_value(spec: CommandSpec, text: str | None) -> bool:
     return text is None or _resolve(spec, text) is _VALUE
 
@@ -1797,10 +1815,19 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, T]]) -> Binding[T]:
                 f"unexpected argument '{text}' for '{spec.display}' (az: unrecognized arguments)"
             )
             if previous is not None and previous.flag.kind in ("value", "bool"):
-                message += (
-                    f"; it follows '{previous.written}', which takes a single value "
-                    "(quote values that contain spaces)"
-                )
+                odd = _odd_space(previous.canonical_values[-1] if previous.canonical_values else None)
+                if odd is not None:
+                    # a no-break space pasted from a web page: the shell does not split on it, so
+                    # the next flag became part of the previous value
+                    message += (
+                        f"; the value of '{previous.written}' contains {odd}, which the shell does not "
+                        "treat as a separator, so what follows it joined that value; type a plain space"
+                    )
+                else:
+                    message += (
+                        f"; it follows '{previous.written}', which takes a single value "
+                        "(quote values that contain spaces)"
+                    )
             errors.append(ArgError("positional", token, message))
             previous = None
             continue

@@ -98,11 +98,13 @@ class _Reader:
         self.seq = 0
         self.found = False
         self.anchors = False  # without an anchor there is no alias to expand
+        self.text = source.text  # as composed (without a BOM), for error positions
 
     # ---------------------------------------------------------------- documents
 
     def read(self, text: str) -> FrontendResult:
         yaml = _yaml()
+        self.text = text
         self.anchors = "&" in text
         # libyaml's composer recurses in C and crashes the process on very deep nesting; when
         # the text could nest that deep, the pure-Python loader (RecursionError) is used.
@@ -133,6 +135,9 @@ class _Reader:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         col = mark.column + 1 if mark is not None else 1
+        position = getattr(exc, "position", None)  # a ReaderError (bad character) has no mark
+        if mark is None and isinstance(position, int):
+            line, col = _line_col(self.text, position)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         context = getattr(exc, "context", None)
         msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
@@ -196,7 +201,9 @@ class _Reader:
                     annotations[key] = v
             changes["service_type"] = self.value(spec.get("type"), path + ("spec", "type"))
             changes["annotations"] = annotations
-            changes["load_balancer_ip"] = self.value(spec.get("loadBalancerIP"), path + ("spec", "loadBalancerIP"))
+            lb_ip = self.value(spec.get("loadBalancerIP"), path + ("spec", "loadBalancerIP"))
+            # an empty loadBalancerIP (rendered charts write `loadBalancerIP: ""`) means none is requested
+            changes["load_balancer_ip"] = lb_ip if lb_ip is not None and (lb_ip.known or "").strip() else None
         else:
             ref = Ref("k8s_object", f"{kind}/{name}".lower(), group, display=f"{kind}/{name}")
         self.result.operations.append(

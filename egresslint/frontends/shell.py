@@ -84,6 +84,13 @@ def _lark() -> _Lark:
 # ----------------------------------------------------------------------------- constants
 
 _DASHES = {"\u2013": "--", "\u2014": "--", "\u2212": "-"}
+
+
+def _meant_dash(ch: str, rest: str) -> str:
+    """What a typographic dash at the start of a word stands for: ``–name`` is ``--name``
+    (autocorrect turned ``--`` into one dash), but ``–-name`` is ``--name`` too, the dash
+    standing for one hyphen (az has no ``---`` flags)."""
+    return "-" if rest.startswith("-") else _DASHES[ch]
 _BASH_KW = {
     "if": "IF", "then": "THEN", "elif": "ELIF", "else": "ELSE", "fi": "FI", "for": "FOR",
     "in": "IN", "do": "DO", "done": "DONE", "while": "WHILE", "until": "UNTIL", "case": "CASE",
@@ -324,7 +331,7 @@ class _WB:
             first = parts[0]
             if isinstance(first, Lit) and first.quote is None and first.span.offset == a:
                 ch = text[a]
-                meant = _DASHES[ch]
+                meant = _meant_dash(ch, first.text[1:])
                 parts[0] = Lit(meant + first.text[1:], first.span, None)
                 typos.insert(0, Typo("dash", ch, meant, ctx.span(a, a + 1)))
         return _Word(tuple(parts), ctx.span(a, b), text[a:b], tuple(typos))
@@ -335,7 +342,7 @@ def _simple_word(ctx: _Ctx, s: str, a: int, b: int) -> Word:
     sp = ctx.span(a, b)
     c = s[0]
     if c in _DASHES:
-        meant = _DASHES[c]
+        meant = _meant_dash(c, s[1:])
         return _Word((_Lit(meant + s[1:], sp, None),), sp, s,
                      (Typo("dash", c, meant, ctx.span(a, a + 1)),))
     return _Word((_Lit(s, sp, None),), sp, s, ())

@@ -99,8 +99,10 @@ def _attr(rule: type[Rule], name: str) -> str:
 
 
 def help_text(rule: type[Rule]) -> str:
-    """Plain-text help: rationale, example, fix, references."""
+    """Plain-text help: rationale, evaluation order, example, fix, references."""
     parts = [_attr(rule, "rationale") or _attr(rule, "summary")]
+    if evaluation := _attr(rule, "evaluation"):
+        parts.append("Evaluation order:\n" + evaluation)
     if example := _attr(rule, "example"):
         parts.append("Example:\n" + _indent(example))
     if fix := _attr(rule, "fix"):
@@ -111,8 +113,11 @@ def help_text(rule: type[Rule]) -> str:
 
 
 def help_markdown(rule: type[Rule]) -> str:
-    """Markdown help: rationale, then example and fix as fenced code, then references."""
+    """Markdown help: rationale, evaluation order, then example and fix as fenced code, then
+    references."""
     parts = [_attr(rule, "rationale") or _attr(rule, "summary")]
+    if evaluation := _attr(rule, "evaluation"):
+        parts.append("**Evaluation order**\n\n" + evaluation)
     if example := _attr(rule, "example"):
         parts.append("**Example**\n\n" + _fenced(example))
     if fix := _attr(rule, "fix"):
