@@ -357,9 +357,10 @@ class OutboundTypePrerequisite(Rule):
         "`managedNATGateway` (and the preview `block`) work only in the AKS-managed VNet: with "
         "`--vnet-subnet-id` az refuses the command. Setting an outbound type requires a Standard load "
         "balancer and virtual machine scale sets. `none` is valid on managed and BYO VNets. kubenet with "
-        "`userDefinedRouting` is reported as a warning: the firewall tutorial says a system-assigned "
-        "identity supports only Azure CNI there, the kubenet page says a BYO route table needs a "
-        "user-assigned identity, and the scan cannot see which identity the cluster uses."
+        "`userDefinedRouting` is reported as a warning unless the cluster has a user-assigned "
+        "control-plane identity (`--assign-identity`, in a template `identity.type: UserAssigned`): the "
+        "firewall tutorial says a system-assigned identity supports only Azure CNI there, the kubenet page "
+        "says a BYO route table needs a user-assigned identity."
     )
     example = ("az network vnet subnet create -g rg --vnet-name vnet -n aks --address-prefixes 10.42.1.0/24\n"
                "az aks create -g rg -n aks --vnet-subnet-id $SUBNET_ID --outbound-type userAssignedNATGateway")
@@ -797,9 +798,10 @@ class OutboundTypeMigration(Rule):
                                          where, subject=f"EGL405:{subject}")
                     continue
                 if change.before is None:
-                    yield unresolved(change.value, f"current outbound type of cluster '{cluster.name}' before this "
-                                     f"update (the cluster is not created in the scanned files; migration check)",
-                                     where, subject=f"EGL405:{subject}")
+                    # the new type is known; what is not is the type it migrates from
+                    yield _skipped(f"the outbound type of cluster '{cluster.name}' before this update to "
+                                   f"{change.after} is not known to the scan (the cluster is not created in "
+                                   f"the scanned files; migration check)", where, subject=f"EGL405:{subject}")
                     continue
                 if change.before.lower() == change.after.lower():
                     continue
@@ -984,6 +986,8 @@ class AuthorizedIpRangesMissingEgress(Rule):
                 if subnet is None or not subnet.declared:
                     value = next((p.vnet_subnet_value for p in pools if p.vnet_subnet_value is not None), None)
                     return [], f"NAT gateway of the node subnet of cluster '{cluster.name}'", value
+                if subnet.nat_gateway is None:
+                    continue  # none at all: EGL401's error; nothing egresses here to authorize
                 gw = inv.typed(subnet.nat_gateway, NatGateway)
                 if gw is None:
                     return [], f"NAT gateway of subnet '{subnet.name}'", None

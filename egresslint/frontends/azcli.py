@@ -295,6 +295,12 @@ class Translator:
         else:
             location = args.location_of(error.token)
         message = error.message
+        if error.kind == "unknown-flag" and error.token is not None:
+            word = args.words[error.token]
+            head = f"unknown flag '{args.values[error.token].known}'"
+            if any(isinstance(p, (Var, CmdSub)) for p in word.parts) and message.startswith(head):
+                # `-$LOC` expands to `-eastus`: show what the script wrote too
+                message = f"{head} (written '{word.raw}'){message[len(head):]}"
         self.findings.append(Finding(rule, message, Severity.ERROR, location,
                                      subject=f"{args.name}:{error.kind}:{message}"))
 
