@@ -86,6 +86,7 @@ class Translator:
     _group: int = 0
     _command_index: int = 0
     _seen_typos: set[tuple[int, int]] = field(default_factory=set)
+    _last_az: tuple[int, str] | None = None  # (end line, command) of the az command just before
     _null_vars: set[str] = field(default_factory=set)  # PowerShell variables assigned $null
 
     # ------------------------------------------------------------------ driving
@@ -228,13 +229,29 @@ class Translator:
         if not values:
             return None
         program = values[0].known
+        last_az, self._last_az = self._last_az, None
         if program is None:
             return None
+        if program.startswith("--") and last_az is not None and last_az[0] == cmd.span.line - 1:
+            self._lost_continuation(words[0], program, last_az[1])
         if program.lower() in ("az", "az.cmd"):
+            self._last_az = (cmd.span.end_line, "az")  # named by _az once the command is looked up
             return self._az(cmd, words, values)
         if program == "kubectl":
             self._kubectl(cmd, values)
         return None
+
+    def _lost_continuation(self, first: Word, program: str, previous: str) -> None:
+        """A bash statement that starts with an option right after an az command: the az line
+        lacks its `` \\`` continuation, so the options below never reach az and bash runs
+        ``--option`` as a program (command not found). (The PowerShell parser already drops
+        such a line, an expression statement there, so it never gets here.)"""
+        self.findings.append(Finding(
+            "EGL003",
+            f"'{program}' starts a command of its own: the '{previous}' command on the line above ends "
+            f"without a line continuation ('\\'), so this option and the ones after it never reach az "
+            f"(the shell runs '{program}' as a program: command not found); end the line above with ' \\'",
+            Severity.ERROR, self.loc(first.span), subject=f"continuation:{program}"))
 
     def arguments(self, cmd: Command) -> tuple[list[Word], list[Value]]:
         """The arguments a command receives (each with the word it came from), after the shell
@@ -276,6 +293,7 @@ class Translator:
             return None
         spec, used = found
         name = "az " + " ".join(spec.path)
+        self._last_az = (cmd.span.end_line, name)
         binding = table.bind(spec, [(v.known if _is_flag_candidate(v) else None, i)
                                     for i, v in enumerate(argv[used:], start=used)])
         args = Args(self, name, cmd, words, argv, binding)

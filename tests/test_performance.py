@@ -1,0 +1,162 @@
+"""The speed-ups of issue 8 change no answer: the whole-project cache replays exactly what a
+fresh analysis gives and is missed whenever anything the analysis reads changes; the bucketed
+loose lookup agrees with the pairwise definition; pickled model objects round-trip."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import os
+import pickle
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+from egresslint import cache as cache_module  # noqa: E402
+from egresslint import engine  # noqa: E402
+from egresslint.config import Config  # noqa: E402
+from egresslint.findings import Finding, Related, Severity  # noqa: E402
+from egresslint.inventory import _group_chain, _unique_compatible  # noqa: E402
+from egresslint.model import Location, Ref, Symbol, Value  # noqa: E402
+from egresslint.registry import load  # noqa: E402
+from egresslint.reporters import render  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = tmp_path / "repo"
+    generate(root, 25)
+    (root / ".git").mkdir()
+    # a file that is only a notice (skipped), so replays must repeat notices too
+    (root / "team00" / "blob.sh").write_bytes(b"\x00\x01\x02binary")
+    return root
+
+
+def sarif(root: Path, **overrides) -> str:
+    report = engine.scan([root], Config(jobs=1, **overrides), root=root)
+    return render("sarif", report, load().rules)
+
+
+def no_analysis(monkeypatch) -> None:
+    def fail(*_args, **_kwargs):
+        raise AssertionError("the project was analysed again")
+
+    monkeypatch.setattr(engine, "load_all", fail)
+    monkeypatch.setattr(engine, "build_inventory", fail)
+
+
+def test_unchanged_project_is_replayed_byte_identical(project, monkeypatch):
+    fresh = sarif(project)
+    assert sarif(project, cache=True) == fresh  # cold: stores the analysis
+    no_analysis(monkeypatch)
+    replayed = sarif(project, cache=True)
+    assert replayed == fresh
+    assert "skipped: binary file" in replayed
+
+
+def test_a_changed_file_is_analysed_again(project, monkeypatch):
+    sarif(project, cache=True)
+    script = next(project.rglob("deploy*.sh"))
+    # the route's next hop no longer exists: a new finding in this file
+    script.write_text(script.read_text(encoding="utf-8").replace(
+        "--next-hop-ip-address $FW_PRIVATE_IP", "--next-hop-ip-address 10.250.250.250"), encoding="utf-8")
+    fresh = sarif(project)
+    assert sarif(project, cache=True) == fresh
+    assert script.relative_to(project).as_posix() in fresh
+
+
+def test_pack_facts_and_rule_selection_are_part_of_the_key(project, tmp_path):
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("require:\n  - fqdn: example.com\n    protocol: https\n", encoding="utf-8")
+    config = Config(cache=True, packs=(str(pack),))
+    notes: list = []
+    candidates = engine.discover([project], project, notes, ())
+    prepared = engine.prepare(candidates, config, True)
+    registry = load()
+    key = engine._project_key(prepared, config, registry)
+    assert key is not None and key == engine._project_key(prepared, config, registry)
+    pack.write_text("require:\n  - fqdn: example.org\n    protocol: https\n", encoding="utf-8")
+    assert engine._project_key(prepared, config, registry) != key
+    others = {engine._project_key(prepared, config.with_overrides(**change), registry)
+              for change in ({"facts": {"legacy": True}}, {"cloud": "AzureChinaCloud"}, {"region": "westeurope"},
+                             {"select": ("EGL1",)})}
+    assert key not in others and len(others) == 4
+
+
+def test_cache_keys_follow_the_code(tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    module = package / "cache.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    monkeypatch.setattr(cache_module, "__file__", str(module))
+    fingerprint = cache_module.code_fingerprint.__wrapped__
+    before = fingerprint()
+    assert fingerprint() == before
+    (package / "rules.yaml").write_text("a: 1\n", encoding="utf-8")
+    added = fingerprint()
+    assert added != before
+    stat = module.stat()
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert fingerprint() != added
+
+
+def _pairwise(a: Ref, b: Ref) -> bool:
+    """The definition: one resource unless both state a group at some level and they differ."""
+    x, y = a, b
+    while x is not None and y is not None:
+        if x.group is not None and y.group is not None and x.group != y.group:
+            return False
+        x, y = x.parent, y.parent
+    return True
+
+
+def test_bucketed_loose_lookup_agrees_with_the_pairwise_definition():
+    rng = random.Random(8)
+    groups = (None, "rg1", "rg2", "rg3")
+    for _ in range(300):
+        depth = rng.choice((1, 2, 3))
+
+        def ref(depth=depth) -> Ref:
+            parent = None
+            for level in range(depth):
+                parent = Ref("vnet" if level == 0 else "subnet", f"n{level}", rng.choice(groups), parent)
+            return parent
+
+        stored = list(dict.fromkeys(ref() for _ in range(rng.randrange(0, 6))))
+        buckets: dict = {}
+        for r in stored:
+            buckets.setdefault(_group_chain(r), []).append(r)
+        for query in itertools.islice((ref() for _ in itertools.count()), 10):
+            matches = [r for r in stored if _pairwise(query, r)]
+            assert _unique_compatible(buckets, _group_chain(query)) == (matches[0] if len(matches) == 1 else None)
+
+
+def test_model_objects_round_trip_through_pickle():
+    loc = Location("a.json", 3, 5, 3, 9, ("resources", 0, "name"))
+    ref = Ref("subnet", "aks", "rg", Ref("vnet", "hub", "rg", display="Hub"), "AKS")
+    value = Value("$IP", None, Symbol(ref, "ipAddress", "/32"), loc, "unset")
+    finding = Finding("EGL101", "m", Severity.ERROR, loc, (Related(loc, "there"),), "route:x", "fix it")
+    for obj in (loc, ref, value, finding):
+        back = pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == obj and repr(back) == repr(obj)
+    assert pickle.loads(pickle.dumps(ref)).display == "AKS"  # not compared, still kept
+
+
+def test_gc_paused_restores_the_previous_state():
+    assert gc.isenabled()
+    with engine.gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with engine.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
