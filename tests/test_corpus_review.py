@@ -256,3 +256,19 @@ def test_corpus_lost_continuations_are_found():
                     ("markdown/aksdocs-nat-gateway.md", 230),
                     ("scripts/akssamples-automatic-private-create-aks.sh", 8),
                     ("scripts/clisamples-2021-aks-configure-kubenet.sh", 44)]
+
+
+def test_dollar_assignment_in_bash_explains_the_unset_variable(tmp_path):
+    # the azure-cli-samples limit-egress script starts with `$RG=""` lines (PowerShell syntax)
+    script = ('$FW_IP=""\n'
+              "az network vnet create -g rg -n v --address-prefixes 10.0.0.0/16 --subnet-name aks "
+              "--subnet-prefixes 10.0.1.0/24\n"
+              "az network route-table create -g rg -n rt\n"
+              "az network route-table route create -g rg --route-table-name rt -n d --address-prefix 0.0.0.0/0 "
+              "--next-hop-type VirtualAppliance --next-hop-ip-address $FW_IP\n"
+              "az network vnet subnet update -g rg --vnet-name v -n aks --route-table rt\n"
+              "az aks create -g rg -n c --outbound-type userDefinedRouting --service-cidr 10.1.0.0/16 "
+              "--dns-service-ip 10.1.0.10 --vnet-subnet-id /subscriptions/0/resourceGroups/rg/providers/"
+              "Microsoft.Network/virtualNetworks/v/subnets/aks\n")
+    [msg] = [m for _f, _l, rule, m in scan_files(tmp_path, {"a.sh": script}) if rule == "EGL004"]
+    assert "$FW_IP is never assigned: line 1 writes '$FW_IP=...', which bash runs as a command" in msg

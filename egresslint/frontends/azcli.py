@@ -87,6 +87,8 @@ class Translator:
     _command_index: int = 0
     _seen_typos: set[tuple[int, int]] = field(default_factory=set)
     _last_az: tuple[int, str] | None = None  # (end line, command) of the az command just before
+    # bash `$NAME=value` lines (PowerShell habit): NAME -> line, to say why $NAME stays unset
+    _dollar_assignments: dict[str, int] = field(default_factory=dict)
     _null_vars: set[str] = field(default_factory=set)  # PowerShell variables assigned $null
 
     # ------------------------------------------------------------------ driving
@@ -197,6 +199,11 @@ class Translator:
         placeholder = self.placeholder_names.get(var.name)
         if placeholder is not None:
             return Value.unknown(placeholder, reason=f"{placeholder} is a placeholder of the document")
+        misspelt = self._dollar_assignments.get(var.name)
+        if misspelt is not None:
+            return Value.unknown(shown, reason=f"{shown} is never assigned: line {misspelt} writes "
+                                 f"'${var.name}=...', which bash runs as a command (PowerShell syntax); "
+                                 f"write '{var.name}=...'")
         return Value.unknown(shown, reason=f"{shown} is never assigned in this script")
 
     # ------------------------------------------------------------------ typography
@@ -222,6 +229,10 @@ class Translator:
         self._command_index += 1
         for a in cmd.assignments:
             self.assign(a)
+        if self.dialect != "powershell" and cmd.words:
+            m = _DOLLAR_ASSIGN.match(cmd.words[0].raw + (cmd.words[1].raw[:1] if len(cmd.words) > 1 else ""))
+            if m is not None:
+                self._dollar_assignments.setdefault(m.group(1), self.loc(cmd.span).line)
         words, values = self.arguments(cmd)
         for redirect in cmd.redirects:
             if redirect.target is not None:
@@ -435,6 +446,8 @@ def join_pieces(pieces: Sequence[Value], location: Location | None) -> Value:
 
 
 _IFS = re.compile(r"[ \t\n]+")
+# `$RG=""` or `$PLUGIN  =""` as the start of a bash command
+_DOLLAR_ASSIGN = re.compile(r"^\$\{?([A-Za-z_]\w*)\}?=")
 
 
 def _bash_fields(w: Word, value: Value) -> list[Value]:
