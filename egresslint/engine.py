@@ -29,7 +29,7 @@ from egresslint.files import DEFAULT_MAX_FILE_SIZE, Candidate, ReadResult, decod
 from egresslint.findings import Finding, Severity
 from egresslint.frontends import FrontendResult, SourceFile
 from egresslint.inventory import Inventory
-from egresslint.model import Location
+from egresslint.model import Location, release_shared
 from egresslint.registry import Registry
 from egresslint.registry import load as load_registry
 from egresslint.report import Notification, Report
@@ -64,7 +64,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
 
     cache = Cache(root) if config.cache else None
     prepared = prepare(candidates, config, cache is not None)
-    project_key = _project_key(prepared, config, registry) if cache is not None else None
+    project_key = _project_key(prepared, config, registry, root) if cache is not None else None
     analysis = cache.get(project_key) if cache is not None and project_key is not None else None
     read_notes = [loaded.note for loaded, _key in prepared if loaded is not None and loaded.note is not None]
     if isinstance(analysis, Analysis):
@@ -87,6 +87,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         # stored only when replaying it is exact: the only notices were the re-read files' own
         if cache is not None and project_key is not None and notes[before:] == read_notes:
             cache.put(project_key, analysis)
+        release_shared()  # the strings shared while unpickling stay with their objects
     findings = analysis.findings
     inline = suppressions.collect(sources, analysis.suppressions)
     findings, suppressed, stale = suppressions.apply(findings, inline, lambda rid, toks: _matches(rid, toks, registry))
@@ -161,11 +162,11 @@ def prepare(candidates: list[Candidate], config: Config, cached: bool) -> list[t
 
 
 def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: Config,
-                 registry: Registry) -> str | None:
+                 registry: Registry, root: Path) -> str | None:
     """Key of a whole-project :class:`Analysis`: every analysed file's parse key, in order, and
-    everything else rules read (facts, cloud, region, packs' content, the selected rules and
-    the files of plugin rules; egresslint's own code is in every key). None when a file cannot
-    be cached."""
+    everything else the analysis reads (the root, which absolute template paths in scripts are
+    resolved against; facts, cloud, region, packs' content, the selected rules and the files of
+    plugin rules; egresslint's own code is in every key). None when a file cannot be cached."""
     from egresslint.cache import Cache
 
     keys: list[str] = []
@@ -191,7 +192,8 @@ def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: C
         except OSError:
             stamp = ""
         rules.append((rule_id, rule.__module__, rule.__qualname__, module_file, stamp))
-    return Cache.key("", "project", None, "\n".join(keys), (config.facts, config.cloud, config.region, packs, rules))
+    return Cache.key(str(root), "project", None, "\n".join(keys),
+                     (config.facts, config.cloud, config.region, packs, rules))
 
 
 def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResult | None, list[Notification], str]:
@@ -296,13 +298,16 @@ def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: d
                      root: Path, notes: list[Notification]) -> list[tuple[Candidate, FrontendResult]]:
     """Templates that a scanned script deploys (``az deployment group create -g RG
     --template-file F --parameters ...``, a ``deployments`` fact of the az frontend) re-read
-    as that deployment: ``resourceGroup()`` is RG and the parameters take the command's values,
-    so the template's resources meet the script's and the exports' by group. A template
+    as that deployment: ``resourceGroup()`` is RG (its location too when a script creates RG
+    with ``az group create -l``) and the parameters take the command's values, so the
+    template's resources meet the script's and the exports' by group. A template
     deployed twice yields both deployments; one no script deploys keeps its own reading.
     The bound reading is cached under a key of its binding, never under the file's own."""
     by_display = {cand.display: (cand, result) for cand, result in results}
     bindings: dict[str, list[tuple[str | None, list[tuple[str | None, str]]]]] = {}
+    regions: dict[str, str] = {}
     for _cand, result in results:
+        regions.update(result.facts.get("group_regions", {}) or {})
         for dep in result.facts.get("deployments", ()) or ():
             target = _project_path(dep["template"], dep["script"], root, by_display)
             if target is None or by_display[target][0].kind != "json":
@@ -325,13 +330,15 @@ def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: d
         merged = FrontendResult()
         text = sources[cand.display]
         for group, words in deployed:
-            key = cache.key(cand.display, cand.kind, cand.dialect, text, ("deployment", group, words)) \
+            region = regions.get(group.lower()) if group else None
+            key = cache.key(cand.display, cand.kind, cand.dialect, text, ("deployment", group, region, words)) \
                 if cache is not None else None
             bound = cache.get(key) if cache is not None and key is not None else None
             if not isinstance(bound, FrontendResult):
                 file_notes: list[Notification] = []
                 bound = _run_frontend(SourceFile(cand.display, text, cand.kind, cand.dialect), file_notes,
-                                      arm.deployment_parameters(words), resource_group=group)
+                                      arm.deployment_parameters(words), resource_group=group,
+                                      resource_group_location=region)
                 notes.extend(file_notes)
                 if cache is not None and key is not None and not file_notes:
                     cache.put(key, bound)

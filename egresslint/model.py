@@ -18,13 +18,34 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 
-def pickle_by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
-    """``__reduce__`` for frozen slotted dataclasses: pickle as a constructor call. Parse results
+def pickle_by_fields(self: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``__reduce__`` for the model's dataclasses: pickle as a constructor call. Parse results
     cross process boundaries (``--jobs``) and the parse cache by the hundred thousand, and the
-    generic ``__setstate__`` of dataclasses, which looks up ``fields()`` per object, made
-    unpickling them several times slower than this."""
+    generic ``__setstate__`` of slotted dataclasses, which looks up ``fields()`` per object,
+    made unpickling them several times slower than this."""
     cls = type(self)
-    return cls, tuple(map(self.__getattribute__, cls.__match_args__))
+    return _rebuild, (cls, tuple(map(self.__getattribute__, cls.__match_args__)))
+
+
+# Equal strings, tuples (JSON paths) and field names met while unpickling, shared: every file
+# of a project repeats the same names, kinds, paths and commands, and sharing them keeps a
+# third of the memory of the parse results of a large project. Emptied by the engine after
+# each scan (:func:`release_shared`), so a long-lived process does not keep them.
+_SHARED: dict[Any, Any] = {}
+
+
+def _rebuild(cls: type, args: tuple[Any, ...]) -> Any:
+    share = _SHARED.setdefault
+    try:
+        args = [share(a, a) if type(a) is str or type(a) is tuple else  # type: ignore[assignment]
+                {share(k, k): v for k, v in a.items()} if type(a) is dict else a for a in args]
+    except TypeError:  # a tuple holding something unhashable: built as it came
+        pass
+    return cls(*args)
+
+
+def release_shared() -> None:
+    _SHARED.clear()
 
 
 # --------------------------------------------------------------------------- positions
@@ -607,6 +628,8 @@ class Operation:
     (for list fields) ``("append", [...])``. ``seq`` is the position in execution order within
     the file; ``group`` ties together the operations of one command.
     """
+
+    __reduce__ = pickle_by_fields
 
     action: Action
     ref: Ref

@@ -4,6 +4,7 @@ so a VNet from a template, a firewall from an export and a cluster from a script
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from conftest import FIXTURES
 from egresslint.config import Config
-from egresslint.engine import scan
+from egresslint.engine import bind_deployments, scan
+from egresslint.files import Candidate
 from egresslint.frontends import SourceFile, arm, azcli
 
 PROJECTS = FIXTURES / "projects"
@@ -136,3 +138,19 @@ def test_every_parameters_occurrence_is_recorded():
     [dep] = result.facts["deployments"]
     assert dep["group"] == "rg" and dep["template"] == "../t.json"
     assert dep["parameters"] == [("@p.json", "@p.json"), ("a=1", "a=1"), (None, "b=$UNSET")]
+
+
+def test_resource_group_location_comes_from_the_group_create(tmp_path):
+    script = "az group create -n rg-spoke -l northeurope\naz deployment group create -g rg-spoke -f spoke.json\n"
+    template = json.loads((PROJECTS / "deployed-spoke" / "spoke.json").read_text(encoding="utf-8"))
+    template["resources"][0]["location"] = "[resourceGroup().location]"
+    texts = {"deploy.sh": script, "spoke.json": json.dumps(template, indent=2)}
+    results = [(Candidate(tmp_path / "deploy.sh", "deploy.sh", "script", "bash"),
+                azcli.load(SourceFile("deploy.sh", script, "script", "bash"))),
+               (Candidate(tmp_path / "spoke.json", "spoke.json", "json"),
+                arm.load(SourceFile("spoke.json", texts["spoke.json"], "json")))]
+    bound = bind_deployments(results, texts, Config(cache=False), tmp_path, [])
+    [table] = [op for op in bound[1][1].operations if op.ref.kind == "route_table"]
+    assert table.ref.group == "rg-spoke" and table.changes["region"].known == "northeurope"
+    [unbound] = [op for op in results[1][1].operations if op.ref.kind == "route_table"]
+    assert unbound.changes["region"].known is None

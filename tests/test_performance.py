@@ -79,11 +79,11 @@ def test_pack_facts_and_rule_selection_are_part_of_the_key(project, tmp_path):
     candidates = engine.discover([project], project, notes, ())
     prepared = engine.prepare(candidates, config, True)
     registry = load()
-    key = engine._project_key(prepared, config, registry)
-    assert key is not None and key == engine._project_key(prepared, config, registry)
+    key = engine._project_key(prepared, config, registry, project)
+    assert key is not None and key == engine._project_key(prepared, config, registry, project)
     pack.write_text("require:\n  - fqdn: example.org\n    protocol: https\n", encoding="utf-8")
-    assert engine._project_key(prepared, config, registry) != key
-    others = {engine._project_key(prepared, config.with_overrides(**change), registry)
+    assert engine._project_key(prepared, config, registry, project) != key
+    others = {engine._project_key(prepared, config.with_overrides(**change), registry, project)
               for change in ({"facts": {"legacy": True}}, {"cloud": "AzureChinaCloud"}, {"region": "westeurope"},
                              {"select": ("EGL1",)})}
     assert key not in others and len(others) == 4

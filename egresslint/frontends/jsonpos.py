@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,13 @@ _TRAILING_COMMA_SCAN = re.compile(_STRING + r'|,(?=\s*[}\]])', re.S)
 # Tokens of the position index (leading whitespace consumed in the same match): strings,
 # structural characters, bare scalars.
 _TOKEN = re.compile(r'\s*(' + _STRING + r'|[{}\[\]:,]|[^\s{}\[\]:,"]+)', re.S)
+# Above this many characters the full index (every pointer of the document, ~250 bytes each:
+# 1.5 GB for a 50 MB template) costs more than it saves; spans are then found by descending
+# from the root, skipping siblings with the C decoder, caching the members of each container
+# on the way (memory in proportion to the containers visited, not to the document).
+FULL_INDEX_MAX_CHARS = 2_000_000
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(strict=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,7 @@ class JsonDocument:
     ``data`` is the parsed value (None when ``error`` is set), ``lenient`` says whether the
     comment/trailing-comma fallback was needed."""
 
-    __slots__ = ("text", "data", "error", "lenient", "_scan_text", "_index", "_keys", "_lines")
+    __slots__ = ("text", "data", "error", "lenient", "_scan_text", "_index", "_keys", "_lines", "_members")
 
     def __init__(self, text: str) -> None:
         if text.startswith("\ufeff"):
@@ -69,6 +77,7 @@ class JsonDocument:
         self._index: dict[Pointer, tuple[int, int]] | None = None
         self._keys: dict[Pointer, tuple[int, int]] | None = None
         self._lines: list[int] | None = None
+        self._members: dict[Pointer, dict[Any, tuple[tuple[int, int] | None, tuple[int, int]]]] = {}
         try:
             self.data = json.loads(text)
             return
@@ -76,6 +85,9 @@ class JsonDocument:
             pass
         except RecursionError:
             self.error = JsonError("document nested too deeply", 1, 1, 0)
+            return
+        except ValueError:  # valid JSON, but an integer longer than Python converts
+            self.error = self._long_number_error()
             return
         stripped = text
         for step in (_blank_comments, _blank_trailing_commas):
@@ -88,6 +100,9 @@ class JsonDocument:
             except RecursionError:
                 self.error = JsonError("document nested too deeply", 1, 1, 0)
                 return
+            except ValueError:
+                self.error = self._long_number_error()
+                return
             self.error = None
             self.lenient = True
             self._scan_text = stripped
@@ -97,32 +112,57 @@ class JsonDocument:
     def ok(self) -> bool:
         return self.error is None
 
+    def _long_number_error(self) -> JsonError:
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        m = re.search(r"\d{%d,}" % (limit + 1), self.text)
+        offset = m.start() if m else 0
+        line, column = self.position(offset)
+        return JsonError(f"number with more than {limit:,} digits", line, column, offset)
+
     # ------------------------------------------------------------------ positions
 
     def span(self, pointer: Pointer) -> Span | None:
         """(line, column, end_line, end_column) of the value at ``pointer``, or None when the
         pointer names nothing in the document."""
-        if self._index is None:
-            self._build_index()
-        assert self._index is not None
-        hit = self._index.get(tuple(pointer))
+        hit = self._lookup(tuple(pointer), keys=False)
         return None if hit is None else self._span_of(*hit)
 
     def key_span(self, pointer: Pointer) -> Span | None:
         """Span of the member name (with its quotes) of the object member at ``pointer``."""
-        if self._keys is None:
-            self._build_index()
-        assert self._keys is not None
-        hit = self._keys.get(tuple(pointer))
+        hit = self._lookup(tuple(pointer), keys=True)
         return None if hit is None else self._span_of(*hit)
 
     def offset(self, pointer: Pointer) -> int | None:
         """Character offset where the value at ``pointer`` starts."""
+        hit = self._lookup(tuple(pointer), keys=False)
+        return None if hit is None else hit[0]
+
+    def _lookup(self, pointer: Pointer, keys: bool) -> tuple[int, int] | None:
+        if len(self._scan_text) > FULL_INDEX_MAX_CHARS and self.ok:
+            return self._descend(pointer, keys)
         if self._index is None:
             self._build_index()
-        assert self._index is not None
-        hit = self._index.get(tuple(pointer))
-        return None if hit is None else hit[0]
+        assert self._index is not None and self._keys is not None
+        return (self._keys if keys else self._index).get(pointer)
+
+    def _descend(self, pointer: Pointer, keys: bool) -> tuple[int, int] | None:
+        """The span of ``pointer`` (of its member name when ``keys``) found from the root."""
+        text = self._scan_text
+        start = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
+        if start >= len(text):
+            return None
+        span = (start, _DECODER.raw_decode(text, start)[1])
+        key: tuple[int, int] | None = None
+        for depth, step in enumerate(pointer):
+            prefix = pointer[:depth]
+            members = self._members.get(prefix)
+            if members is None:
+                members = self._members[prefix] = _members(text, span[0])
+            hit = members.get(step)
+            if hit is None:
+                return None
+            key, span = hit
+        return key if keys else span
 
     def location(self, file: str, pointer: Pointer) -> Location:
         """A :class:`Location` for the value at ``pointer``; for a pointer that names nothing,
@@ -198,6 +238,33 @@ def _key_text(tok: str) -> str:
         return json.loads(tok, strict=False)
     except ValueError:
         return body
+
+
+def _members(text: str, start: int) -> dict[Any, tuple[tuple[int, int] | None, tuple[int, int]]]:
+    """Members of the container starting at ``start`` of a valid JSON text: name (or array
+    index) -> (span of the name, span of the value); each value is skipped by the C decoder.
+    A repeated name keeps its last occurrence, as ``json.loads`` does."""
+    out: dict[Any, tuple[tuple[int, int] | None, tuple[int, int]]] = {}
+    opener = text[start]
+    if opener not in "[{":
+        return out
+    i = _JSON_SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+    index = 0
+    while text[i] not in "]}":
+        name: Any = index
+        key = None
+        if opener == "{":
+            name, end = _DECODER.raw_decode(text, i)
+            key = (i, end)
+            i = _JSON_SPACE.match(text, end).end() + 1  # type: ignore[union-attr]  # past the ':'
+            i = _JSON_SPACE.match(text, i).end()  # type: ignore[union-attr]
+        end = _DECODER.raw_decode(text, i)[1]
+        out[name] = (key, (i, end))
+        index += 1
+        i = _JSON_SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if text[i] == ",":
+            i = _JSON_SPACE.match(text, i + 1).end()  # type: ignore[union-attr]
+    return out
 
 
 def build_index(text: str) -> tuple[dict[Pointer, tuple[int, int]], dict[Pointer, tuple[int, int]]]:
