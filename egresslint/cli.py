@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--config", type=Path, metavar="FILE", help="configuration file to use")
     scan.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
     scan.add_argument("--max-file-size", type=int, metavar="BYTES", help="skip larger files")
+    scan.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None,
+                      help="apply exclude/extend-exclude to paths given by name too (for pre-commit)")
     scan.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     scan.add_argument("--baseline", type=Path, metavar="FILE",
                       help="report only findings not recorded in this baseline")
@@ -107,6 +109,7 @@ def _scan(args: argparse.Namespace) -> int:
         packs=(*config.packs, *(str(p) for p in args.pack)) if args.pack else None,
         jobs=args.jobs,
         cache=not args.no_cache,
+        force_exclude=args.force_exclude,
     )
     if args.baseline is not None and args.write_baseline is None:
         from egresslint.suppressions import read_baseline
@@ -131,15 +134,26 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     from egresslint.engine import scan
-    from egresslint.files import display_path
+    from egresslint.files import display_path, exclude_patterns, force_excluded
+    from egresslint.report import Notification, Report
     from egresslint.reporters import get as get_reporter
 
+    report = None
     if paths and all(p.is_file() for p in paths):
         # Files given (pre-commit): analyse the whole project around them, so cross-file rules
         # see the firewall defined elsewhere, but report only what is located in these files.
-        config = config.with_overrides(only_files=frozenset(display_path(p, root) for p in paths))
-        paths = [root, *paths]  # given files are read even where the configuration excludes them
-    report = scan(paths, config, root, progress=_progress_printer())
+        given = {display_path(p, root): p for p in paths}
+        if config.force_exclude:
+            patterns = exclude_patterns((*config.exclude, *config.extend_exclude))
+            given = {d: p for d, p in given.items() if not force_excluded(d, patterns)}
+        if given:
+            config = config.with_overrides(only_files=frozenset(given))
+            paths = [root, *given.values()]  # given files are read even where the configuration excludes them
+        else:  # nothing left to report on: no need to analyse the project
+            report = Report(root=str(root), targets=[], notifications=[Notification(
+                "note", "every file given is excluded by the configuration (force-exclude)")])
+    if report is None:
+        report = scan(paths, config, root, progress=_progress_printer())
     if args.write_baseline is not None:
         from egresslint import __version__ as version
         from egresslint.suppressions import write_baseline

@@ -24,6 +24,7 @@ class Config:
     fail_on: Severity = Severity.WARNING
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False  # apply the excludes to paths given by name too (pre-commit)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     facts: dict[str, Any] = field(default_factory=dict)
     packs: tuple[str, ...] = ()
@@ -47,6 +48,7 @@ _KEYS: dict[str, str] = {  # file key -> field name
     "fail-on": "fail_on",
     "exclude": "exclude",
     "extend-exclude": "extend_exclude",
+    "force-exclude": "force_exclude",
     "max-file-size": "max_file_size",
     "facts": "facts",
     "packs": "packs",
@@ -89,6 +91,10 @@ def from_mapping(data: Any, origin: str) -> Config:
                 values[name] = Severity.parse(str(value))
             except ValueError as exc:
                 raise ConfigError(f"{origin}: '{key}': {exc}") from None
+        elif name == "force_exclude":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{origin}: '{key}' must be true or false")
+            values[name] = value
         elif name == "max_file_size":
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{origin}: '{key}' must be a positive integer (bytes)")

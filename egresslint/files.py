@@ -1,7 +1,8 @@
 """Discovery: paths -> the files to scan, with their kind; and reading them safely.
 
 Directories are walked without following symlinks (no loops); VCS, vendor and virtualenv
-folders and anything ``.gitignore``d are skipped; files given explicitly are always read.
+folders, anything ``.gitignore``d and the configured excludes are skipped; paths given explicitly
+are always read, unless ``--force-exclude``.
 Reading never raises: undecodable, binary, oversized or vanished files become notices or
 EGL001 findings.
 """
@@ -12,9 +13,9 @@ import codecs
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from egresslint.frontends import FileKind, SourceFile
 from egresslint.report import Notification
@@ -136,34 +137,74 @@ def classify(path: Path, sniff: bool = True) -> tuple[FileKind, str | None] | No
 
 
 def discover(paths: Iterable[Path], root: Path, notes: list[Notification],
-             extra_excludes: Iterable[str] = ()) -> list[Candidate]:
-    """Files to scan, sorted by display path (deterministic output)."""
-    import fnmatch
+             extra_excludes: Iterable[str] = (), force_exclude: bool = False) -> list[Candidate]:
+    """Files to scan, sorted by display path (deterministic output).
 
-    excludes = tuple(extra_excludes)
+    ``extra_excludes`` (the configuration's exclude and extend-exclude) apply, like ruff's, to
+    what a folder walk meets below the folder given. A path given by name is scanned even when
+    it or a folder above it is excluded (the user asked for it), unless ``force_exclude``:
+    pre-commit passes every changed file by name, excluded or not."""
+    patterns = exclude_patterns(extra_excludes)
     found: dict[str, Candidate] = {}
-
-    def excluded(display: str) -> bool:
-        return any(fnmatch.fnmatch(display, pat) or fnmatch.fnmatch(display.rsplit("/", 1)[-1], pat)
-                   or display.startswith(pat.rstrip("/") + "/") for pat in excludes)
-
     for given in paths:
         if not given.exists() and not given.is_symlink():
             notes.append(Notification("error", f"{given}: no such file or directory", str(given)))
             continue
+        display = display_path(given, root)
+        if force_exclude and force_excluded(display, patterns):
+            continue
         if not given.is_dir():  # a file, or a FIFO or device given by name: read() refuses those
             kind = classify(given)
-            display = display_path(given, root)
             if kind is not None:
                 found[display] = Candidate(given, display, kind[0], kind[1])
             continue
-        for cand in _walk(given, root, notes):
-            if not excluded(cand.display):
-                found.setdefault(cand.display, cand)
+        for cand in _walk(given, root, notes, patterns):
+            found.setdefault(cand.display, cand)
     return [found[k] for k in sorted(found)]
 
 
-def _walk(top: Path, root: Path, notes: list[Notification]) -> Iterator[Candidate]:
+def exclude_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Configured patterns in the form :func:`excluded` matches: ``tests/fixtures/`` and
+    ``./tests/fixtures`` name the folder ``tests/fixtures``."""
+    out = []
+    for pat in patterns:
+        while pat.startswith("./"):
+            pat = pat[2:]
+        pat = pat.rstrip("/")
+        if pat:
+            out.append(pat)
+    return tuple(out)
+
+
+def excluded(display: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the file or folder ``display`` (root-relative, POSIX) matches an exclude pattern,
+    by its whole path (``generated/*``, ``infra/legacy``) or by its name (``*.gen.sh``,
+    ``fixtures``: any file or folder so named), as ruff's ``exclude`` does. A folder that
+    matches is not entered."""
+    if not patterns:
+        return False
+    import fnmatch
+
+    name = display.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(display, pat) or fnmatch.fnmatch(name, pat) for pat in patterns)
+
+
+def force_excluded(display: str, patterns: tuple[str, ...]) -> bool:
+    """``--force-exclude``: whether a path given by name would have been left out by a walk
+    from the root: it or one of its folders is excluded or is a folder never walked
+    (:data:`SKIP_DIRS`). ``.gitignore`` does not apply to named paths, as in ruff: pre-commit
+    passes only tracked files, and a tracked file that matches ``.gitignore`` was added on
+    purpose."""
+    parts = display.split("/")
+    for i, part in enumerate(parts):
+        if part in (".", ".."):  # the root, or a path outside it: relative patterns cannot match
+            continue
+        if part in SKIP_DIRS or excluded("/".join(parts[: i + 1]), patterns):
+            return True
+    return False
+
+
+def _walk(top: Path, root: Path, notes: list[Notification], patterns: tuple[str, ...] = ()) -> Iterator[Candidate]:
     ignores = _Ignores(root)
     # .gitignore files above the scanned folder, up to the root, apply too
     top_resolved = top.resolve()
@@ -181,7 +222,8 @@ def _walk(top: Path, root: Path, notes: list[Notification]) -> Iterator[Candidat
         kept = []
         for d in sorted(dirnames):
             full = here / d
-            if d in SKIP_DIRS or full.is_symlink() or ignores.ignored(full.resolve(), True):
+            if (d in SKIP_DIRS or full.is_symlink() or ignores.ignored(full.resolve(), True)
+                    or excluded(display_path(full, root), patterns)):
                 continue
             kept.append(d)
         dirnames[:] = kept
@@ -191,7 +233,9 @@ def _walk(top: Path, root: Path, notes: list[Notification]) -> Iterator[Candidat
                 continue
             kind = classify(full)
             if kind is not None:
-                yield Candidate(full, display_path(full, root), kind[0], kind[1])
+                display = display_path(full, root)
+                if not excluded(display, patterns):
+                    yield Candidate(full, display, kind[0], kind[1])
 
 
 @dataclass(frozen=True, slots=True)

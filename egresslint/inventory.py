@@ -88,14 +88,19 @@ class EgressPath:
         return self.hop.firewall if self.hop else None
 
 
+BUCKET_FROM = 16
+
+
 @dataclass
 class _Index:
     by_ref: dict[Ref, Resource] = field(default_factory=dict)
-    # kind and name chain -> groups of each level (leaf first) -> refs: a lookup with an unknown
-    # group checks only the group combinations that can match, not every same-named resource
-    # of every resource group (many teams name their route table `aks-rt`)
-    loose: dict[tuple[str, tuple[str, ...]], dict[tuple[str | None, ...], list[Ref]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    loose: dict[tuple[str, tuple[str, ...]], list[Ref]] = field(default_factory=lambda: defaultdict(list))
+    # For a kind and name chain that many resource groups use (every team's route table is
+    # `aks-rt`): its refs by the group of each level (leaf first), so that a lookup tests the
+    # few group combinations that can match instead of every same-named resource (quadratic
+    # in a monorepo). Made only past BUCKET_FROM refs: a dict per name would cost more memory.
+    loose_buckets: dict[tuple[str, tuple[str, ...]], dict[tuple[str | None, ...], list[Ref]]] = field(
+        default_factory=dict)
     children: dict[Ref, list[Ref]] = field(default_factory=lambda: defaultdict(list))
     by_kind: dict[str, list[Ref]] = field(default_factory=lambda: defaultdict(list))
 
@@ -193,7 +198,16 @@ class Inventory:
         res = cls(ref=ref, location=location, declared=declared)
         ix = self._ix
         ix.by_ref[ref] = res
-        ix.loose[ref.loose_key()][_group_chain(ref)].append(ref)
+        key = ref.loose_key()
+        same = ix.loose[key]
+        same.append(ref)
+        buckets = ix.loose_buckets.get(key)
+        if buckets is not None:
+            buckets.setdefault(_group_chain(ref), []).append(ref)
+        elif len(same) > BUCKET_FROM:
+            buckets = ix.loose_buckets[key] = {}
+            for r in same:
+                buckets.setdefault(_group_chain(r), []).append(r)
         ix.by_kind[ref.kind].append(ref)
         if ref.parent is not None:
             ix.children[ref.parent].append(ref)
@@ -207,7 +221,10 @@ class Inventory:
             self._delete(child)
         ix = self._ix
         ix.by_ref.pop(res.ref, None)
-        ix.loose[res.ref.loose_key()][_group_chain(res.ref)].remove(res.ref)
+        key = res.ref.loose_key()
+        ix.loose[key].remove(res.ref)
+        if key in ix.loose_buckets:
+            ix.loose_buckets[key][_group_chain(res.ref)].remove(res.ref)
         ix.by_kind[res.ref.kind].remove(res.ref)
         if res.ref.parent is not None and res.ref in ix.children.get(res.ref.parent, []):
             ix.children[res.ref.parent].remove(res.ref)
@@ -236,8 +253,12 @@ class Inventory:
         hit = ix.by_ref.get(ref)
         if hit is not None:
             return hit
-        buckets = ix.loose.get(ref.loose_key())
-        found = _unique_compatible(buckets, _group_chain(ref)) if buckets else None
+        key = ref.loose_key()
+        buckets = ix.loose_buckets.get(key)
+        if buckets is not None:
+            found = _unique_compatible(buckets, _group_chain(ref))
+        else:
+            found = _unique(c for c in ix.loose.get(key, ()) if _groups_compatible(ref, c))
         return ix.by_ref[found] if found is not None else None
 
     def typed(self, ref: Ref | None, cls: type[R]) -> R | None:
@@ -533,6 +554,28 @@ class Inventory:
         return [Related(res.location, message)] if res is not None and res.declared else []
 
 
+def _groups_compatible(a: Ref, b: Ref) -> bool:
+    """Two refs with the same kind and name chain may be one resource unless both state a
+    resource group, at some level, and the groups differ."""
+    x: Ref | None = a
+    y: Ref | None = b
+    while x is not None and y is not None:
+        if x.group is not None and y.group is not None and x.group != y.group:
+            return False
+        x, y = x.parent, y.parent
+    return True
+
+
+def _unique(refs: Iterable[Ref]) -> Ref | None:
+    """The only ref, or None when there are none or several (stops at the second)."""
+    found: Ref | None = None
+    for ref in refs:
+        if found is not None:
+            return None
+        found = ref
+    return found
+
+
 def _group_chain(ref: Ref) -> tuple[str | None, ...]:
     """The resource group of each level of ``ref``, leaf first."""
     out: list[str | None] = []
@@ -553,13 +596,7 @@ def _unique_compatible(buckets: dict[tuple[str | None, ...], list[Ref]],
         keys: Iterable[tuple[str | None, ...]] = itertools.product(*((g, None) for g in groups))
     else:
         keys = (k for k in buckets if all(a is None or b is None or a == b for a, b in zip(groups, k)))
-    found: Ref | None = None
-    for key in keys:
-        for ref in buckets.get(key, ()):
-            if found is not None:
-                return None
-            found = ref
-    return found
+    return _unique(ref for key in keys for ref in buckets.get(key, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Shared test setup: strict mode (internal errors raise), and the location of ../shared."""
+"""Shared test setup: strict mode (internal errors raise), the hypothesis profiles, and the location of ../shared."""
 
 from __future__ import annotations
 
@@ -6,12 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 os.environ["EGRESSLINT_STRICT"] = "1"
+
+# Property tests in CI: derandomized (the same examples on every run, so a red build reproduces
+# locally with HYPOTHESIS_PROFILE=ci) and without an example database (nothing written to the
+# checkout). Locally hypothesis keeps its defaults: random exploration and a database.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
 
 
 def shared_path(*parts: str) -> Path:

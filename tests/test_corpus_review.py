@@ -183,8 +183,32 @@ def test_option_line_after_an_az_command_without_continuation():
             "  --assign-identity $ID \\\n"
             "  --generate-ssh-keys\n")
     [(line, col, rule, msg)] = script_findings(text)
-    assert (line, col, rule) == (3, 3, "EGL003")
-    assert msg.startswith("'--assign-identity' starts a command of its own: the 'az aks create' command")
+    assert (line, col, rule) == (3, 3, "EGL008")
+    assert msg.startswith("'--assign-identity' starts a statement of its own: the 'az aks create' command "
+                          "on the line above ends without a line continuation")
+    assert msg.endswith("command not found); end the line above with ' \\'")
+
+
+def test_powershell_option_line_after_an_az_command_without_backtick():
+    text = ("$rg = 'rg'\naz aks create -g $rg -n aks `\n"
+            "  --vnet-subnet-id x\n"
+            "  --outbound-type userDefinedRouting\n")
+    [(line, col, rule, msg)] = script_findings(text, "powershell")
+    assert (line, col, rule) == (4, 3, "EGL008")
+    assert msg.endswith("PowerShell does not pass it to az and stops with an error); end the line above with ' `'")
+
+
+def test_powershell_backtick_followed_by_a_blank():
+    [(line, col, rule, msg)] = script_findings("az aks list -g rg ` \n  --query x\n", "powershell")
+    assert (line, col, rule) == (1, 19, "EGL008")
+    assert "backtick at the end" in msg
+
+
+def test_backslash_followed_by_blanks_is_named_as_the_cause():
+    text = "az aks create -g rg -n aks \\  \n  --outbound-type userDefinedRouting\n"
+    [(line, col, rule, msg)] = script_findings(text)  # one finding: no EGL003 for the stray ' '
+    assert (line, col, rule) == (1, 28, "EGL008")
+    assert "followed by a blank" in msg and msg.endswith("delete the blanks after the backslash")
 
 
 @pytest.mark.parametrize("text", [
@@ -193,7 +217,7 @@ def test_option_line_after_an_az_command_without_continuation():
     "az aks create -g rg -n aks\n\n--node-count 3\n",  # not the line right after it
 ])
 def test_no_lost_continuation(text):
-    assert not [f for f in script_findings(text) if "starts a command of its own" in f[3]]
+    assert not [f for f in script_findings(text) if f[2] == "EGL008"]
 
 
 # ------------------------------------------------------------------ Markdown notation
@@ -250,8 +274,7 @@ def test_corpus_script_with_empty_ssh_key_variable():
 def test_corpus_lost_continuations_are_found():
     corpus = shared_path("corpus")
     report = scan([corpus], Config(cache=False), root=corpus)
-    lost = sorted((f.location.file, f.location.line) for f in report.findings
-                  if "starts a command of its own" in f.message)
+    lost = sorted((f.location.file, f.location.line) for f in report.findings if f.rule_id == "EGL008")
     assert lost == [("markdown/aksdocs-limit-egress-traffic-2023-07.md", 306),
                     ("markdown/aksdocs-nat-gateway.md", 230),
                     ("scripts/akssamples-automatic-private-create-aks.sh", 8),

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import shared_path
+
 from egresslint import engine
 from egresslint.config import Config
 from egresslint.engine import scan
@@ -48,7 +48,7 @@ SCRIPT_FINDING = ("EGL002", 2, 23)  # the en dash
 
 
 def template(resources: str) -> str:
-    return '{"$schema": "%s", "contentVersion": "1.0.0.0", "resources": [%s]}' % (SCHEMA, resources)
+    return f'{{"$schema": "{SCHEMA}", "contentVersion": "1.0.0.0", "resources": [{resources}]}}'
 
 
 # --------------------------------------------------------------------------- running a scan
@@ -143,7 +143,7 @@ def _huge_template(folder: Path) -> None:
     (an EGL001 at a known line: the scan really read to the end)."""
     site = '{"type": "Microsoft.Web/sites", "apiVersion": "2022-03-01", "name": "site", "location": "x"}'
     with (folder / "huge.json").open("w", encoding="utf-8") as fh:
-        fh.write('{"$schema": "%s", "contentVersion": "1.0.0.0", "resources": [\n' % SCHEMA)
+        fh.write(f'{{"$schema": "{SCHEMA}", "contentVersion": "1.0.0.0", "resources": [\n')
         fh.write((site + ",\n") * HUGE_LINES)
         fh.write('{"type": "Microsoft.Network/routeTables", "apiVersion": "2023-09-01", "name": "[concat(\'rt\']"}\n')
         fh.write("]}\n")
@@ -190,7 +190,7 @@ CASES: dict[str, Case] = {
                                     max_file_size=100_000_000, in_process=False),
     "100,000-deep JSON template": Case(lambda d: _write(d / "deep.json", template("[" * 100_000 + "]" * 100_000)),
                                        findings=[("EGL001", "deep.json", 1, 1)]),
-    "100,000-deep JSON object": Case(lambda d: _write(d / "deep.json", '{"$schema": "%s", "x": ' % SCHEMA
+    "100,000-deep JSON object": Case(lambda d: _write(d / "deep.json", f'{{"$schema": "{SCHEMA}", "x": '
                                                       + '{"a": ' * 100_000 + "1" + "}" * 100_001),
                                      findings=[("EGL001", "deep.json", 1, 1)]),
     "100,000-deep JSON, not Azure": Case(lambda d: _write(d / "deep.json", "[" * 100_000 + "]" * 100_000),

@@ -49,8 +49,19 @@ def test_rules_match_the_catalog():
     rows = re.findall(r"^\| (EGL\d{3}) \| ([a-z0-9-]+) \| (error|warning|info) \|", catalog.read_text("utf-8"), re.M)
     contract = {rid: (name, sev) for rid, name, sev in rows}
     for rid, rule in RULES.items():
+        if rid in PROPOSED_FOR_THE_CATALOG:
+            assert rid not in contract, f"{rid} is in RULES.md now: drop it from PROPOSED_FOR_THE_CATALOG"
+            continue
         assert rid in contract, f"{rid} is not in RULES.md"
         assert (rule.name, rule.severity.label) == contract[rid], rid
+    assert set(contract) <= set(RULES), f"catalog rules not implemented: {sorted(set(contract) - set(RULES))}"
+
+
+# Rules built here that RULES.md does not list yet ("a new rule takes a new ID"), proposed to
+# the catalog's owner in the closing notes. Nothing else may be missing from the catalog.
+PROPOSED_FOR_THE_CATALOG = {
+    "EGL008",  # broken-line-continuation: four real cases in ../shared/corpus
+}
 
 
 def test_generated_docs_are_current():

@@ -21,7 +21,7 @@ from egresslint import cache as cache_module  # noqa: E402
 from egresslint import engine  # noqa: E402
 from egresslint.config import Config  # noqa: E402
 from egresslint.findings import Finding, Related, Severity  # noqa: E402
-from egresslint.inventory import _group_chain, _unique_compatible  # noqa: E402
+from egresslint.inventory import BUCKET_FROM, Inventory, _group_chain, _unique_compatible  # noqa: E402
 from egresslint.model import Location, Ref, Symbol, Value  # noqa: E402
 from egresslint.registry import load  # noqa: E402
 from egresslint.reporters import render  # noqa: E402
@@ -135,6 +135,33 @@ def test_bucketed_loose_lookup_agrees_with_the_pairwise_definition():
         for query in itertools.islice((ref() for _ in itertools.count()), 10):
             matches = [r for r in stored if _pairwise(query, r)]
             assert _unique_compatible(buckets, _group_chain(query)) == (matches[0] if len(matches) == 1 else None)
+
+
+def test_inventory_lookup_is_the_same_before_and_after_bucketing():
+    """Past BUCKET_FROM same-named refs the inventory switches to buckets: every lookup answers
+    what the pairwise definition says, on both sides of the switch and after deletes."""
+    rng = random.Random(4)
+    inv = Inventory()
+    stored: list[Ref] = []
+    loc = Location("a.sh", 1)
+    queries = [Ref("route_table", "aks-rt", g) for g in (None, "rg0", "rg1", "rg7", "rg99")]
+    queries += [Ref("route", "default", g, Ref("route_table", "aks-rt", h)) for g in (None, "rg1") for h in (None, "rg1")]
+    for n in range(3 * BUCKET_FROM):
+        group = None if n % 11 == 0 else f"rg{rng.randrange(40)}"
+        table = inv._new(Ref("route_table", "aks-rt", group), loc, declared=True).ref
+        route = inv._new(Ref("route", "default", rng.choice((None, group)), table), loc, declared=True).ref
+        stored.extend((table, route))
+        if n % 7 == 3:
+            inv._delete(route)
+            stored.remove(route)
+        for query in queries:
+            matches = [r for r in stored if r.loose_key() == query.loose_key() and _pairwise(query, r)]
+            got = inv.get(query)
+            if query in stored:
+                assert got is not None and got.ref == query
+            else:
+                assert (got.ref if got is not None else None) == (matches[0] if len(matches) == 1 else None)
+    assert inv._ix.loose_buckets  # the switch happened
 
 
 def test_model_objects_round_trip_through_pickle():

@@ -186,5 +186,30 @@ class UnusedSuppression(InputRule):
     tags = ("input", "suppression")
 
 
+class BrokenLineContinuation(InputRule):
+    id = "EGL008"
+    name = "broken-line-continuation"
+    severity = Severity.ERROR
+    summary = "A command meant to continue onto the next line ends: no backslash, or a blank after it."
+    rationale = (
+        "Long az commands are split over lines with a trailing backslash. When one backslash is "
+        "missing, or followed by a blank (then it escapes the blank, not the newline), the command "
+        "ends there: az runs without the options below (often `--outbound-type`, `--vnet-subnet-id` "
+        "or `--assign-identity`, so the cluster is created with the wrong egress), and the shell "
+        "then runs `--option` as a program and fails with \"command not found\". Docs lose "
+        "backslashes when code is reformatted, and pasted commands carry them over."
+    )
+    example = ("az aks create -g rg -n aks --network-plugin azure \\\n"
+               "  --vnet-subnet-id $SUBNET_ID\n"
+               "  --outbound-type userDefinedRouting")
+    fix = ("az aks create -g rg -n aks --network-plugin azure \\\n"
+           "  --vnet-subnet-id $SUBNET_ID \\\n"
+           "  --outbound-type userDefinedRouting")
+    sources = ("https://www.gnu.org/software/bash/manual/bash.html#Escape-Character",
+               "https://learn.microsoft.com/cli/azure/use-azure-cli-successfully-tips")
+    tags = ("input", "copy-paste")
+    precision = "very-high"
+
+
 RULES = (ParseError, TypographicPunctuation, UnknownAzFlag, UnresolvedValue, MissingRequiredArgument,
-         UnusedSuppression, AzQueryMismatch)
+         UnusedSuppression, AzQueryMismatch, BrokenLineContinuation)

@@ -13,6 +13,7 @@ EGL002 typographic punctuation, EGL003 flags az rejects, EGL005 missing argument
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol,
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
 _FALSE = {"0", "f", "false", "n", "no", "off"}
+_ESCAPED_BLANK = re.compile(r"[\\`][ \t]")  # bash `\ `, PowerShell `` ` ``
 _PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_.\-]{0,60}>")
 _TYPO_NAMES = {
     "\u2013": "en dash",
@@ -90,6 +92,7 @@ class Translator:
     # bash `$NAME=value` lines (PowerShell habit): NAME -> line, to say why $NAME stays unset
     _dollar_assignments: dict[str, int] = field(default_factory=dict)
     _null_vars: set[str] = field(default_factory=set)  # PowerShell variables assigned $null
+    _escaped_blank_lines: set[int] = field(default_factory=set)  # lines ending in `\ ` (EGL008)
 
     # ------------------------------------------------------------------ driving
     def run(self, script: Script, text: str | None = None) -> None:
@@ -234,6 +237,13 @@ class Translator:
             if m is not None:
                 self._dollar_assignments.setdefault(m.group(1), self.loc(cmd.span).line)
         words, values = self.arguments(cmd)
+        if len(words) > 1 and _ESCAPED_BLANK.fullmatch(words[-1].raw) and \
+                words[-1].raw[0] == ("`" if self.dialect == "powershell" else "\\"):
+            # `\ ` at the end of a line escapes the blank, not the newline: the command ends
+            # here with a stray ' ' argument (reported once, as the lost continuation it is)
+            self._escaped_blank(words[-1], " ".join(itertools.takewhile(
+                lambda t: t is not None and not t.startswith("-"), (v.known for v in values[:4]))) or words[0].raw)
+            words, values = words[:-1], values[:-1]
         for redirect in cmd.redirects:
             if redirect.target is not None:
                 self.word(redirect.target)
@@ -255,14 +265,32 @@ class Translator:
     def _lost_continuation(self, first: Word, program: str, previous: str) -> None:
         """A bash statement that starts with an option right after an az command: the az line
         lacks its `` \\`` continuation, so the options below never reach az and bash runs
-        ``--option`` as a program (command not found). (The PowerShell parser already drops
-        such a line, an expression statement there, so it never gets here.)"""
+        ``--option`` as a program (command not found). PowerShell (missing backtick) reads the
+        line as an expression, not as arguments; the shell parser keeps the option for this."""
+        if first.span.line - 1 in self._escaped_blank_lines:
+            return  # already reported at the backslash that was meant to continue the line
+        if self.dialect == "powershell":
+            consequence = "PowerShell does not pass it to az and stops with an error"
+            remedy = "end the line above with ' `'"
+        else:
+            consequence = f"the shell runs '{program}' as a program: command not found"
+            remedy = "end the line above with ' \\'"
         self.findings.append(Finding(
-            "EGL003",
-            f"'{program}' starts a command of its own: the '{previous}' command on the line above ends "
-            f"without a line continuation ('\\'), so this option and the ones after it never reach az "
-            f"(the shell runs '{program}' as a program: command not found); end the line above with ' \\'",
+            "EGL008",
+            f"'{program}' starts a statement of its own: the '{previous}' command on the line above ends "
+            f"without a line continuation, so this option and the ones after it never reach az "
+            f"({consequence}); {remedy}",
             Severity.ERROR, self.loc(first.span), subject=f"continuation:{program}"))
+
+    def _escaped_blank(self, word: Word, program: str) -> None:
+        self._escaped_blank_lines.add(word.span.line)
+        mark = "backtick" if self.dialect == "powershell" else "backslash"
+        self.findings.append(Finding(
+            "EGL008",
+            f"the {mark} at the end of this '{program}' line is followed by a blank, so it escapes "
+            f"the blank, not the newline: the command ends here (with a stray ' ' argument) and the "
+            f"next line runs on its own; delete the blanks after the {mark}",
+            Severity.ERROR, self.loc(word.span), subject=f"escaped-blank:{program}"))
 
     def arguments(self, cmd: Command) -> tuple[list[Word], list[Value]]:
         """The arguments a command receives (each with the word it came from), after the shell

@@ -64,7 +64,7 @@ class JsonDocument:
     ``data`` is the parsed value (None when ``error`` is set), ``lenient`` says whether the
     comment/trailing-comma fallback was needed."""
 
-    __slots__ = ("text", "data", "error", "lenient", "_scan_text", "_index", "_keys", "_lines", "_members")
+    __slots__ = ("_index", "_keys", "_lines", "_members", "_scan_text", "data", "error", "lenient", "text")
 
     def __init__(self, text: str) -> None:
         if text.startswith("\ufeff"):
@@ -114,7 +114,7 @@ class JsonDocument:
 
     def _long_number_error(self) -> JsonError:
         limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
-        m = re.search(r"\d{%d,}" % (limit + 1), self.text)
+        m = re.search(rf"\d{{{limit + 1},}}", self.text)
         offset = m.start() if m else 0
         line, column = self.position(offset)
         return JsonError(f"number with more than {limit:,} digits", line, column, offset)

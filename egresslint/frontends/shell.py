@@ -1933,6 +1933,14 @@ class _Emitter:
         ch = st.children
         head = ch[0]
         blocks = [c for c in ch if type(c) is Tree and c.data == "ps_block"]
+        if type(head) is not Tree and head.type in ("WORD", "EXPR") and _PS_OPTION_STATEMENT.match(head.value.raw):
+            # `--outbound-type x` on a line of its own: the az line above lost its backtick.
+            # PowerShell does not pass it to az; keep the option as a command so the az
+            # frontend can say so (EGL008)
+            option = _PS_OPTION_STATEMENT.match(head.value.raw).group()  # type: ignore[union-attr]
+            start = head.value.span.offset
+            span = self._span(start, start + len(option))
+            return Command((Word((Lit(option, span),), span, option),), span, (), (), cond), blocks
         if type(head) is Tree or head.type != "WORD" or not _is_bareword(head.value):
             return None, blocks
         words: list[Word] = []
@@ -2010,6 +2018,8 @@ class _Emitter:
         for p in pipes[1:]:
             self._p_pipeline(p, True, out)
 
+
+_PS_OPTION_STATEMENT = re.compile(r"--[A-Za-z][\w-]*")
 
 def _is_bareword(w: Word) -> bool:
     if not w.parts:

@@ -34,10 +34,11 @@ def document(report: Report, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
         "version": SCHEMA_VERSION,
         "tool": {"name": "egresslint", "version": __version__},
         "summary": {
-            "files": len(report.files),
+            "files": len(report.reported_files),
             "findings": len(report.findings),
             "by_severity": severity_counts(report),
             "suppressed": report.suppressed,
+            "analysed_files": len(report.files),
         },
         "findings": [_finding(f, report, rules) for f in report.findings],
         "notifications": [
@@ -59,6 +60,7 @@ def _finding(finding: Finding, report: Report, rules: Mapping[str, type[Rule]]) 
             {"message": r.message, "location": _location(r.location)} for r in finding.related
         ],
         "fingerprint": finding.fingerprint(report.source_line(loc.file, loc.line)),
+        "fix": finding.fix or None,
     }
 
 

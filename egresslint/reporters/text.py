@@ -68,8 +68,12 @@ def render(report: Report, rules: Mapping[str, type[Rule]], **options: Any) -> s
 
 def summary(report: Report) -> str:
     """``Found 3 findings (1 error, 2 warnings) in 12 files.`` or ``No findings in 12 files.``,
-    with ``, N suppressed`` before the full stop when findings were suppressed."""
-    files = _plural(len(report.files), "file")
+    with ``, N suppressed`` before the full stop when findings were suppressed. When files were
+    given and the project analysed around them, the count is of the given files, the project's
+    in brackets: ``No findings in 1 file (53 files of the project analysed).``"""
+    files = _plural(len(report.reported_files), "file")
+    if report.targets is not None and report.files and len(report.files) != len(report.targets):
+        files += f" ({_plural(len(report.files), 'file')} of the project analysed)"
     suppressed = f", {report.suppressed} suppressed" if report.suppressed else ""
     if not report.findings:
         return f"No findings in {files}{suppressed}."
