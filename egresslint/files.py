@@ -186,6 +186,8 @@ def excluded(display: str, patterns: tuple[str, ...]) -> bool:
     import fnmatch
 
     name = display.rsplit("/", 1)[-1]
+    if display.startswith("../"):  # outside the root, which paths in patterns are relative to
+        return any(fnmatch.fnmatch(name, pat) for pat in patterns)
     return any(fnmatch.fnmatch(display, pat) or fnmatch.fnmatch(name, pat) for pat in patterns)
 
 
@@ -197,7 +199,7 @@ def force_excluded(display: str, patterns: tuple[str, ...]) -> bool:
     purpose."""
     parts = display.split("/")
     for i, part in enumerate(parts):
-        if part in (".", ".."):  # the root, or a path outside it: relative patterns cannot match
+        if part in (".", ".."):
             continue
         if part in SKIP_DIRS or excluded("/".join(parts[: i + 1]), patterns):
             return True

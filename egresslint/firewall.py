@@ -55,6 +55,7 @@ from egresslint.model import (
     Resource,
     RuleCollection,
     RuleCollectionGroup,
+    SecurityRule,
     Value,
 )
 from egresslint.net import AddressSet, AppProtocolSet, PortSet, ProtocolSet, all3, any3
@@ -162,7 +163,18 @@ class Decision:
 
     @property
     def location(self) -> Location | None:
-        return self.rule.location if self.rule is not None else None
+        return deciding_location(self.rule) if self.rule is not None else None
+
+
+def deciding_location(rule: Resource) -> Location:
+    """Where a finding points when ``rule`` decides a flow, the same for every rule (EGL207,
+    EGL208, EGL301, EGL302): an NSG security rule's ``access``, the Allow or Deny that decides
+    (in ARM the line saying it, not the rule's opening brace, which tells a reader nothing);
+    else the rule itself: a firewall rule's action belongs to its whole collection, so the rule
+    is the most precise place."""
+    if isinstance(rule, SecurityRule) and rule.access is not None and rule.access.location is not None:
+        return rule.access.location
+    return rule.location
 
 
 # =========================================================================== rule sets

@@ -293,7 +293,8 @@ def evaluate(rs: NsgRuleSet, flow: Flow, direction: str = "outbound") -> Decisio
 
 
 def deciding_entry(rs: NsgRuleSet, decision: Decision, direction: str = "outbound") -> NsgEntry | None:
-    """The entry behind a decision (also for the default rules, which have no model rule)."""
+    """The entry of ``rs`` whose rule made ``decision``; None for a decision no scanned rule
+    made (Azure's default rules have no model rule, and an undecided flow has none)."""
     for e in rs.entries[direction]:
         if decision.rule is not None and e.rule is decision.rule:
             return e

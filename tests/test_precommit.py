@@ -35,7 +35,8 @@ def test_precommit_hook(tmp_path: Path):
     (repo / "scripts").mkdir(parents=True)
     git(repo, "init", "-q")
     broken = repo / "scripts" / "deploy.sh"
-    broken.write_text("az aks create -g rg -n aks –outbound-type loadBalancer\n", encoding="utf-8")
+    broken_text = "az aks create -g rg -n aks –outbound-type loadBalancer\n"
+    broken.write_text(broken_text, encoding="utf-8")
     (repo / "scripts" / "legacy.sh").write_text(
         "az network route-table route create -g rg --route-table-name rt -n d --address-prefix 0.0.0.0/0 "
         "--next-hop-type VirtualAppliance\n", encoding="utf-8")
@@ -50,3 +51,13 @@ def test_precommit_hook(tmp_path: Path):
     broken.write_text("az aks create -g rg -n aks --outbound-type loadBalancer\n", encoding="utf-8")
     fixed = try_repo(repo, home, "scripts/deploy.sh")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+    # pre-commit names every changed file: the hook's --force-exclude keeps the project's
+    # excludes in force for them
+    (repo / ".egresslint.yaml").write_text("exclude: [generated]\n", encoding="utf-8")
+    (repo / "generated").mkdir()
+    (repo / "generated" / "out.sh").write_text(broken_text, encoding="utf-8")
+    git(repo, "add", ".")
+    excluded = try_repo(repo, home, "generated/out.sh")
+    assert excluded.returncode == 0, excluded.stdout + excluded.stderr
+    assert "EGL002" not in excluded.stdout

@@ -211,6 +211,7 @@ def test_json_schema_and_order():
         "findings": 4,
         "by_severity": {"error": 2, "warning": 1, "info": 1},
         "suppressed": 2,
+        "analysed_files": 4,
     }
     assert [f["rule"] for f in doc["findings"]] == ["EGL002", "EGL102", "EGL203", "EGL004"]
     route = doc["findings"][1]
@@ -222,6 +223,7 @@ def test_json_schema_and_order():
         "location",
         "related",
         "fingerprint",
+        "fix",
     ]
     assert route["name"] == "default-route-next-hop"
     assert route["severity"] == "error"
@@ -245,6 +247,7 @@ def test_json_schema_and_order():
     finding = report.findings[1]
     assert route["fingerprint"] == finding.fingerprint(report.source_line("infra/aks.sh", 3))
     assert doc["findings"][3]["name"] is None  # EGL004's metadata was not passed in
+    assert route["fix"] is None  # always present; null when the finding has no fix
     assert doc["notifications"] == [
         {"level": "warning", "message": "cannot decode file as UTF-8", "file": "infra/bad.sh"}
     ]
@@ -264,6 +267,7 @@ def test_json_empty_report():
         "findings": 0,
         "by_severity": {"error": 0, "warning": 0, "info": 0},
         "suppressed": 0,
+        "analysed_files": 0,
     }
     assert doc["findings"] == [] and doc["notifications"] == []
 

@@ -30,6 +30,7 @@ from egresslint.firewall import (
     Entry,
     Flow,
     RuleSet,
+    deciding_location,
     endpoint_flows,
     evaluate,
     evaluate_any,
@@ -214,8 +215,8 @@ class _Requirements:
     def related(self) -> list[Related]:
         out = _cluster_related(self.inv, self.cluster, self.path)
         for _ep, _label, d in self.denied:
-            if d.rule is not None and all(r.location != d.rule.location for r in out):
-                out.append(Related(d.rule.location, f"{d.rule.noun} '{d.rule.name}' denies it"))
+            if d.rule is not None and all(r.location != deciding_location(d.rule) for r in out):
+                out.append(Related(deciding_location(d.rule), f"{d.rule.noun} '{d.rule.name}' denies it"))
         return out
 
     def subject(self) -> str:
@@ -1237,7 +1238,7 @@ class RequiredEgressBlocked(Rule):
             seen.add(key)
             related = [Related(entry.location, f"require entry of pack '{entry.pack}'")]
             if d.denied:
-                where = d.rule.location if d.rule is not None and d.rule is not cluster else (
+                where = deciding_location(d.rule) if d.rule is not None and d.rule is not cluster else (
                     owner.location if owner is not None else cluster.location)
                 yield self.finding(
                     f"policy pack '{entry.pack}' requires {entry.label()} for cluster '{cluster.name}', but its "
@@ -1291,7 +1292,7 @@ class ForbiddenEgressAllowed(Rule):
             related = [Related(entry.location, f"forbid entry of pack '{entry.pack}'")]
             if d.allowed:
                 where = (_loc(cluster.outbound_type, cluster.location) if d.rule is cluster
-                         else d.rule.location if d.rule is not None else cluster.location)
+                         else deciding_location(d.rule) if d.rule is not None else cluster.location)
                 yield self.finding(
                     f"policy pack '{entry.pack}' forbids {entry.label()} for cluster '{cluster.name}', but its "
                     f"egress path allows it: {d.reason}", where, related + _cluster_related(inv, cluster, path),

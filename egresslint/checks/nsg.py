@@ -18,10 +18,10 @@ from egresslint.checks.cluster import uses_pod_cidr
 from egresslint.checks.firewall import custom_dns_servers, path_source
 from egresslint.checks.input import UnresolvedValue, unresolved
 from egresslint.findings import Finding, Related, Severity
-from egresslint.firewall import Flow, endpoint_flows
+from egresslint.firewall import Flow, deciding_location, endpoint_flows
 from egresslint.model import Cluster, Location, NetworkSecurityGroup, SecurityRule, Subnet, Value
 from egresslint.net import AddressSet
-from egresslint.nsg import DEFAULT_RULES, USER_PRIORITY, NsgEntry, NsgRuleSet, evaluate, nsg_rule_set
+from egresslint.nsg import DEFAULT_RULES, USER_PRIORITY, NsgEntry, NsgRuleSet, deciding_entry, evaluate, nsg_rule_set
 from egresslint.packs import cluster_profile, required_endpoints
 
 if TYPE_CHECKING:
@@ -75,10 +75,7 @@ def _rule_text(e: NsgEntry, group: NetworkSecurityGroup) -> str:
 
 
 def _where(e: NsgEntry) -> Location:
-    rule = e.rule
-    if rule is None:
-        return e.location
-    return _loc(rule.access, rule.location)
+    return e.location if e.rule is None else deciding_location(e.rule)
 
 
 # =========================================================================== EGL301
@@ -251,8 +248,7 @@ class NsgBlocksRequiredEgress(Rule):
                         decisions = [evaluate(rs, f) for f in flows]
                         if not decisions or any(not d.denied for d in decisions):
                             continue
-                        d = decisions[0]
-                        entry = next((e for e in rs.entries["outbound"] if e.rule is d.rule and d.rule), None)
+                        entry = deciding_entry(rs, decisions[0])
                         if entry is None or entry.platform:
                             continue
                         blocked.setdefault(id(entry), (entry, []))[1].append(label)

@@ -156,7 +156,7 @@ def _result(finding: Finding, report: Report, rule_index: int) -> dict[str, Any]
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVELS.get(finding.severity, "warning"),
-        "message": {"text": finding.message or finding.rule_id},
+        "message": _message(finding),
         "locations": [{"physicalLocation": _physical(loc)}],
     }
     if finding.related:
@@ -171,7 +171,33 @@ def _result(finding: Finding, report: Report, rule_index: int) -> dict[str, Any]
     result["partialFingerprints"] = {
         FINGERPRINT_KEY: finding.fingerprint(report.source_line(loc.file, loc.line))
     }
+    if finding.fix:
+        result["properties"] = {"fix": finding.fix}
     return result
+
+
+def _message(finding: Finding) -> dict[str, str]:
+    """The result's message. A finding's fix (commands that add a missing rule) is a snippet
+    to adapt, not an exact edit, so it is not a SARIF ``fixes[]`` entry (those are byte-exact
+    ``artifactChanges``): it follows the message, after a blank line, in ``text`` (GitHub code
+    scanning shows the text and titles the alert with its first sentence, which stays the
+    finding's) and as a fenced code block in ``markdown`` for viewers that render Markdown (a
+    SARIF message with ``markdown`` keeps its ``text``), and as ``properties.fix`` for programs."""
+    text = finding.message or finding.rule_id
+    if not finding.fix:
+        return {"text": text}
+    return {
+        "text": f"{text}\n\nFix:\n{finding.fix}",
+        "markdown": f"{_escape_markdown(text)}\n\n**Fix**\n\n{_fenced(finding.fix)}",
+    }
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _escape_markdown(text: str) -> str:
+    """Plain text that renders as itself in Markdown (names like ``*`` or ``rg_1`` included)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _physical(loc: Location) -> dict[str, Any]:
