@@ -34,6 +34,10 @@ DATA_SUFFIXES: dict[str, FileKind] = {
     ".markdown": "markdown",
 }
 SHELLS = ("sh", "bash", "zsh", "ksh", "dash", "pwsh", "powershell")
+# Configuration of egresslint and of the tools that run it: YAML, but never infrastructure, so
+# they are not inputs (and not counted as scanned files)
+TOOL_CONFIG_NAMES = frozenset({".egresslint.yaml", ".egresslint.yml", ".pre-commit-config.yaml",
+                               ".pre-commit-hooks.yaml"})
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
@@ -118,7 +122,7 @@ def classify(path: Path, sniff: bool = True) -> tuple[FileKind, str | None] | No
     if suffix in SCRIPT_SUFFIXES:
         return "script", SCRIPT_SUFFIXES[suffix]
     if suffix in DATA_SUFFIXES:
-        return DATA_SUFFIXES[suffix], None
+        return None if path.name in TOOL_CONFIG_NAMES else (DATA_SUFFIXES[suffix], None)
     if suffix or not sniff:
         return None
     try:

@@ -145,3 +145,15 @@ def test_library_discover_honours_force_exclude(project):
 def test_precommit_hooks_force_exclusions():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hooks and all("--force-exclude" in hook["entry"].split() for hook in hooks)
+
+
+def test_tool_configuration_files_are_not_inputs(tmp_path):
+    """`.egresslint.yaml` and pre-commit's files are YAML but never infrastructure: they are
+    neither scanned nor counted."""
+    from egresslint.files import classify
+
+    for name in (".egresslint.yaml", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml"):
+        (tmp_path / name).write_text("repos: []\n", encoding="utf-8")
+        assert classify(tmp_path / name) is None, name
+    (tmp_path / "service.yaml").write_text("kind: Service\n", encoding="utf-8")
+    assert classify(tmp_path / "service.yaml") == ("yaml", None)

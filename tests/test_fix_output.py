@@ -1,4 +1,4 @@
-"""A finding's ``fix`` (the text format's ``= help:``) reaches JSON and SARIF: JSON as
+"""A finding's ``fix`` (the text format's ``= help:``) reaches JSON, GitHub and SARIF: JSON as
 ``findings[].fix``; SARIF in the result's message (text and Markdown) and ``properties.fix``,
 never as a fabricated ``fixes[].artifactChanges``, and without changing the fingerprint."""
 
@@ -38,6 +38,12 @@ def test_json_carries_the_fix():
     doc = json.loads(get("json")(report(FIX), load().rules))
     assert doc["findings"][0]["fix"] == FIX
     assert json.loads(get("json")(report(""), load().rules))["findings"][0]["fix"] is None
+
+
+def test_github_annotation_carries_the_fix_as_help():
+    line = get("github")(report(FIX), load().rules)
+    assert line.startswith("::error ") and "%0Ahelp: az network firewall network-rule create" in line
+    assert "%0Ahelp:" not in get("github")(report(""), load().rules)
 
 
 def test_sarif_shows_the_fix_in_the_message_and_properties():

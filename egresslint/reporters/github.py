@@ -3,7 +3,7 @@
     ::error file=infra/aks.sh,line=12,col=5,endLine=12,endColumn=20,title=EGL102 ...::message
 
 ``warning`` findings become ``::warning``, ``info`` findings ``::notice``. Related places are
-appended to the message as ``note:`` lines. Values are escaped as the Actions runner expects
+appended to the message as ``note:`` lines, a fix as ``help:`` (like the text format). Values are escaped as the Actions runner expects
 (``%``, CR and LF everywhere; ``:`` and ``,`` in properties as well).
 """
 
@@ -50,6 +50,8 @@ def _finding(finding: Finding, rules: Mapping[str, type[Rule]]) -> str:
     for rel in finding.related:
         loc = rel.location
         message += f"\nnote: {loc.file}:{loc.line}:{loc.column}: {rel.message}"
+    if finding.fix:
+        message += f"\nhelp: {finding.fix}"
     props = _position(finding.location)
     props["title"] = title
     return command(_COMMANDS.get(finding.severity.label, "warning"), props, message)
