@@ -100,11 +100,12 @@ def _parse_date(m: re.Match[str] | None) -> _dt.date | None:
 
 def from_facts(entries: Iterable[Any]) -> list[Suppression]:
     """ARM ``metadata.egresslint`` suppressions given by the ARM frontend as
-    ``(Location of the resource, ids, reason, until)``."""
+    ``(Location of the resource, ids, reason, until, Location of metadata.egresslint)``: the
+    suppression covers the resource and is reported (EGL006) where it is written."""
     out = []
     for entry in entries:
         try:
-            location, ids, reason, until = entry
+            covered, ids, reason, until, location = entry
         except (TypeError, ValueError):
             continue
         date = None
@@ -113,8 +114,8 @@ def from_facts(entries: Iterable[Any]) -> list[Suppression]:
                 date = _dt.date.fromisoformat(until)
             except ValueError:
                 date = None
-        out.append(Suppression(location, tuple(str(i) for i in ids), location.line,
-                               location.end_line or location.line, str(reason or ""), date))
+        out.append(Suppression(location, tuple(str(i) for i in ids), covered.line,
+                               covered.end_line or covered.line, str(reason or ""), date))
     return out
 
 

@@ -307,8 +307,10 @@ def test_cluster_without_parameter_file_reports_the_subnet_parameter() -> None:
 
 def test_suppression_metadata_is_passed_through() -> None:
     result = load("cluster.json")
-    [(loc, ids, reason, until)] = result.facts["suppressions"]
+    [(loc, ids, reason, until, written)] = result.facts["suppressions"]
     assert isinstance(loc, Location) and loc.line == line_of("cluster.json", "managedClusters\",") - 1
+    assert loc.line < written.line <= loc.end_line  # covers the resource, written in its metadata
+    assert written.line == line_of("cluster.json", '"egresslint"')
     assert ids == ["EGL406"]
     assert reason.startswith("API server")
     assert until == "2030-01-01"

@@ -824,7 +824,8 @@ class _Reader:
         meta = raw.get("metadata")
         if not isinstance(meta, dict):
             return
-        spec = next((v for k, v in meta.items() if isinstance(k, str) and k.lower() == "egresslint"), None)
+        key = next((k for k in meta if isinstance(k, str) and k.lower() == "egresslint"), None)
+        spec = meta.get(key) if key is not None else None
         if not isinstance(spec, dict):
             return
         ids = spec.get("ignore", [])
@@ -838,6 +839,7 @@ class _Reader:
             ids,
             reason if isinstance(reason, str) else "",
             until if isinstance(until, str) else None,
+            self.location(ptr + ("metadata", key)),  # where it is written: EGL006 points here
         )
         self.result.facts.setdefault("suppressions", []).append(entry)  # type: ignore[union-attr]
 
