@@ -99,6 +99,10 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
             cache.put(project_key, analysis)
         release_shared()  # the strings shared while unpickling stay with their objects
     findings = analysis.findings
+    if config.only_files is not None:
+        # only the given files are reported on: their suppressions are the ones counted (a
+        # suppression applies within its own file, so this changes no finding of these files)
+        findings = [f for f in findings if f.location.file in config.only_files]
     inline = suppressions.collect(sources, analysis.suppressions)
     findings, suppressed, stale = suppressions.apply(findings, inline, lambda rid, toks: _matches(rid, toks, registry))
     findings = filter_findings(findings + stale, registry, config)

@@ -464,11 +464,15 @@ def test_property_the_deciding_rule_matches_and_nothing_before_it_does(rules, fl
 @given(rules=st.lists(_rule(), min_size=1, max_size=5), later=st.lists(_rule(), min_size=1, max_size=3), flow=_flows)
 def test_property_later_rules_never_change_a_decided_verdict(rules, later, flow) -> None:
     """Monotonicity: appending collections with higher priority numbers never changes a verdict
-    that a certainly matching rule decided - provided they are of the deciding rule's kind or a
-    later one (a network rule at 65000 still precedes every application rule)."""
+    that a certainly matching rule of known priority decided - provided they are of the deciding
+    rule's kind or a later one (a network rule at 65000 still precedes every application rule)."""
     _inv, rs = _build(rules, hide=True)
     d = evaluate(rs, flow)
     if d.unknown or d.rule is None or match(_entry_of(rs, d), flow, rs.dns_proxy) is not True:
+        return
+    if not _entry_of(rs, d).order_known:
+        # the deciding rule's priority is unknown (it may be 65000): a rule appended at 600xx
+        # may come first, so "unknown" is the right answer there (hypothesis seed 6 found it)
         return
     rank = KIND_ORDER.index(_entry_of(rs, d).kind)
     after = [{**r, "band": 600, "hidden": r["hidden"] - {"band"}} for r in later
