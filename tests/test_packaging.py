@@ -207,3 +207,24 @@ def test_installed_scan(venv: Path, tmp_path: Path):
         pytest.fail(f"the installed egresslint crashed:\n{output}")
     assert proc.returncode in (0, 1), output
     assert "aks.sh" in proc.stdout or "No findings in 1 file" in proc.stdout, output
+
+
+def test_installed_grammar_tables(venv: Path, tmp_path: Path):
+    """The wheel carries the pre-built LALR tables and the installed package uses them (not a
+    run-time build of the grammar: that is most of a one-file scan's start-up)."""
+    code = (
+        "import lark, sys\n"
+        "from egresslint.frontends import grammars, grammar_tables, shell, armexpr\n"
+        "if grammar_tables.LARK_VERSION != lark.__version__: sys.exit(77)  # tables for another lark\n"
+        "assert not grammars.stale(), grammars.stale()\n"
+        "def built(*a, **k): raise AssertionError('grammar built at run time')\n"
+        "grammars.build = built\n"
+        "assert shell.parse('az group create -n rg -l westeurope\\n', 'bash').items\n"
+        "assert armexpr.parse(\"concat('a', 'b')\")\n"
+        "print(grammars.__file__)\n"
+    )
+    proc = _run([str(venv / BIN / "python"), "-c", code], cwd=tmp_path)
+    if proc.returncode == 77:
+        pytest.skip("the venv got another lark than the tables were built with (see test_grammar_tables)")
+    _check(proc)
+    assert str(venv) in proc.stdout, "grammars did not come from the installed wheel"

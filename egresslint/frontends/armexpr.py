@@ -109,9 +109,9 @@ def literal_text(s: str) -> str:
 
 @functools.cache
 def _parser() -> Any:
-    from lark import Lark, Transformer
+    from lark import Transformer
 
-    from egresslint.resources import read_text
+    from egresslint.frontends.grammars import load
 
     class ToAst(Transformer):  # type: ignore[type-arg]
         def string(self, items: list[Any]) -> Str:
@@ -134,13 +134,7 @@ def _parser() -> Any:
         def index(self, items: list[Any]) -> Index:
             return Index(items[0], items[1])
 
-    return Lark(
-        read_text("grammar", "arm_expression.lark"),
-        parser="lalr",
-        lexer="contextual",
-        maybe_placeholders=True,
-        transformer=ToAst(),
-    )
+    return load("arm_expression.lark", transformer=ToAst())
 
 
 @functools.lru_cache(maxsize=16384)

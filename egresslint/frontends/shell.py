@@ -49,12 +49,12 @@ class _Lark:
     """The lark objects, built once per process (lark is imported only when first needed)."""
 
     def __init__(self) -> None:
-        from lark import Lark, Token, Tree
+        from lark import Token, Tree
         from lark.exceptions import UnexpectedInput
         from lark.lexer import Lexer
         from lark.parsers.lalr_analysis import Shift
 
-        from egresslint.resources import read_text
+        from egresslint.frontends.grammars import load
 
         class ShellLexer(Lexer):
             """lark's custom-lexer hook: the input object *is* our lexer (a ``_Lexer``)."""
@@ -67,8 +67,7 @@ class _Lark:
             def lex(self, lexer_state: Any, parser_state: Any) -> Any:
                 return lexer_state.text.tokens(parser_state)
 
-        self.parser = Lark(read_text("grammar", "azcli.lark"), parser="lalr", lexer=ShellLexer,
-                           start=["bash", "powershell"])
+        self.parser = load("azcli.lark", lexer=ShellLexer)
         self.Token = Token
         self.Tree = Tree
         self.Shift = Shift
