@@ -100,7 +100,7 @@ class Cache:
             self.misses += 1
             return None
         try:
-            value = pickle.loads(payload)  # noqa: S301 - authenticated by our own HMAC above
+            value = pickle.loads(payload)  # noqa: S301 (HMAC-verified above: written by this user)
         except Exception:
             self.misses += 1
             return None

@@ -271,7 +271,7 @@ def load_all(candidates: list[Candidate], config: Config, root: Path, notes: lis
                 chunk = max(1, len(todo) // (jobs * 8))
                 for i, out in zip(todo, pool.map(_load_one_pickled, [candidates[i] for i in todo],
                                                  [config.max_file_size] * len(todo), chunksize=chunk), strict=True):
-                    slots[i] = pickle.loads(out)
+                    slots[i] = pickle.loads(out)  # noqa: S301 (from our own worker processes)
                     done += 1
                     if progress is not None:
                         progress(done, len(candidates))

@@ -22,7 +22,6 @@ from egresslint.model import (
     Cluster,
     EgressSnapshot,
     Firewall,
-    FirewallIpConfig,
     Location,
     NodePool,
     Operation,

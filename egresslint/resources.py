@@ -31,4 +31,4 @@ def load_yaml(name: str) -> object:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(read_text("rules", name), Loader=loader)  # noqa: S506 - safe loader
+    return yaml.load(read_text("rules", name), Loader=loader)  # noqa: S506 (a SafeLoader, C or pure)

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import generate  # noqa: E402
+from generate import generate
 
-from egresslint.cache import Cache  # noqa: E402
-from egresslint.config import Config  # noqa: E402
-from egresslint.engine import scan  # noqa: E402
-from egresslint.reporters import render  # noqa: E402
-from egresslint.registry import load  # noqa: E402
+from egresslint.cache import Cache
+from egresslint.config import Config
+from egresslint.engine import scan
+from egresslint.registry import load
+from egresslint.reporters import render
 
 
 @pytest.fixture(scope="module")

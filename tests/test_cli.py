@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from egresslint import __version__
 from egresslint.cli import main
 

@@ -9,8 +9,8 @@ import re
 from typing import Any
 
 import pytest
-
 from conftest import SHARED, shared_path
+
 from egresslint.frontends import SourceFile, arm
 from egresslint.frontends import armexpr as ax
 from egresslint.frontends.jsonpos import parse

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_path
+
 from egresslint.config import Config
 from egresslint.engine import scan
 from egresslint.frontends import SourceFile, azcli, markdown

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
+
 from egresslint.config import Config
 from egresslint.engine import bind_deployments, scan
 from egresslint.files import Candidate

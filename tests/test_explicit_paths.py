@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from egresslint.cli import main
 from egresslint.files import discover, force_excluded
 from egresslint.report import Notification

@@ -13,8 +13,7 @@ from conftest import FIXTURES
 
 from egresslint.config import Config
 from egresslint.engine import scan
-from egresslint.frontends import SourceFile
-from egresslint.frontends import azcli
+from egresslint.frontends import SourceFile, azcli
 
 RULES = FIXTURES / "rules"
 POLICY = "Microsoft.Network/firewallPolicies"

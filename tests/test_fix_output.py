@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from egresslint.engine import scan
 from egresslint.findings import Finding, Severity
 from egresslint.model import Location

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from egresslint import docs
 from egresslint.checks.base import RULE_ID, RULE_NAME
 from egresslint.registry import load

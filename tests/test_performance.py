@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import generate  # noqa: E402
+from generate import generate
 
-from egresslint import cache as cache_module  # noqa: E402
-from egresslint import engine  # noqa: E402
-from egresslint.config import Config  # noqa: E402
-from egresslint.findings import Finding, Related, Severity  # noqa: E402
-from egresslint.inventory import BUCKET_FROM, Inventory, _group_chain, _unique_compatible  # noqa: E402
-from egresslint.model import Location, Ref, Symbol, Value  # noqa: E402
-from egresslint.registry import load  # noqa: E402
-from egresslint.reporters import render  # noqa: E402
+from egresslint import cache as cache_module
+from egresslint import engine
+from egresslint.config import Config
+from egresslint.findings import Finding, Related, Severity
+from egresslint.inventory import BUCKET_FROM, Inventory, _group_chain, _unique_compatible
+from egresslint.model import Location, Ref, Symbol, Value
+from egresslint.registry import load
+from egresslint.reporters import render
 
 
 @pytest.fixture

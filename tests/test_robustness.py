@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_path
 from egresslint.config import Config
 from egresslint.engine import scan
-from egresslint.frontends import SourceFile
-from egresslint.frontends import azcli, markdown
+from egresslint.frontends import SourceFile, azcli, markdown
 
 ALPHABET = st.sampled_from(list("az network --route-table $(){}[]'\"`\\\n\t ;|&<>#=-–—“”‘’0123456789./*@"))
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import FIXTURES
+from test_rules import expectations, fixture_files
+
 from egresslint.checks.input import unresolved
 from egresslint.config import Config
 from egresslint.engine import scan
 from egresslint.frontends import SourceFile, arm
 from egresslint.model import Location, Value
-from test_rules import expectations, fixture_files
 
 RULES = FIXTURES / "rules"
 

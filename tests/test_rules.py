@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
+
 from egresslint.config import Config
 from egresslint.engine import scan
 from egresslint.registry import load

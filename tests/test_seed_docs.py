@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import FIXTURES, shared_path
+
 from egresslint.config import Config
 from egresslint.engine import build_inventory, run_rules, scan
 from egresslint.files import Candidate

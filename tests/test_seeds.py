@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import FIXTURES
+
 from egresslint.config import Config
-from egresslint.engine import build_inventory, scan
+from egresslint.engine import _run_frontend, build_inventory, scan
 from egresslint.files import discover, read
-from egresslint.engine import _run_frontend
 from egresslint.model import Cluster, Firewall, NodePool, Route, RouteTable, Subnet
 
 SEEDS = FIXTURES / "seeds"

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, shared_path
 from egresslint.frontends import markdown, shell
 from egresslint.frontends.shellast import (
     Assignment,

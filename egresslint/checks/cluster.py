@@ -115,7 +115,7 @@ class ClusterCidrOverlap(Rule):
             label = f"service CIDR {svc}" + (" (the default, as no service CIDR is given)" if defaulted else "")
             where = _loc(value, cluster.location)
             subject = f"{cluster.ref}:service:{svc}"
-            if svc.version == 4 and svc.prefixlen <= 12 or svc.version == 6 and svc.prefixlen < 108:
+            if (svc.version == 4 and svc.prefixlen <= 12) or (svc.version == 6 and svc.prefixlen < 108):
                 yield self.finding(f"{label} of cluster '{name}' is too large: it must be smaller than "
                                    f"{'/12' if svc.version == 4 else '/108'}", where, subject=subject + ":size")
             vnet_hit = next(((vnet, pv, pn) for vnet in vnets for pv, pn in _networks(vnet.address_prefixes)

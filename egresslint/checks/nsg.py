@@ -21,7 +21,15 @@ from egresslint.findings import Finding, Related, Severity
 from egresslint.firewall import Flow, deciding_location, endpoint_flows
 from egresslint.model import Cluster, Location, NetworkSecurityGroup, SecurityRule, Subnet, Value
 from egresslint.net import AddressSet
-from egresslint.nsg import DEFAULT_RULES, USER_PRIORITY, NsgEntry, NsgRuleSet, deciding_entry, evaluate, nsg_rule_set
+from egresslint.nsg import (
+    DEFAULT_RULES,
+    USER_PRIORITY,
+    NsgEntry,
+    NsgRuleSet,
+    deciding_entry,
+    evaluate,
+    nsg_rule_set,
+)
 from egresslint.packs import cluster_profile, required_endpoints
 
 if TYPE_CHECKING:

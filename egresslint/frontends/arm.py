@@ -36,7 +36,15 @@ from egresslint.frontends import FrontendResult, SourceFile
 from egresslint.frontends import armexpr as ax
 from egresslint.frontends.jsonpos import JsonDocument
 from egresslint.frontends.jsonpos import parse as parse_json
-from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value, classic_collection_ref
+from egresslint.model import (
+    FirewallIpConfig,
+    Location,
+    Operation,
+    Ref,
+    Symbol,
+    Value,
+    classic_collection_ref,
+)
 
 # --------------------------------------------------------------------------- resource IDs
 
@@ -401,7 +409,7 @@ class _N:
     """A JSON value under a resource: template JSON whose members are evaluated on access
     (``raw``), or a value an expression computed (``val``; its members share its pointer)."""
 
-    __slots__ = ("env", "ptr", "raw", "val", "text", "elements")
+    __slots__ = ("elements", "env", "ptr", "raw", "text", "val")
 
     def __init__(
         self,

@@ -139,7 +139,12 @@ def _parser() -> Any:
 
 @functools.lru_cache(maxsize=16384)
 def _parse_cached(text: str) -> Node | ExpressionError:
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
 
     if not text.strip():
         return ExpressionError("empty expression", 1)
@@ -259,7 +264,7 @@ def _short(text: str) -> str:
     one keeps its start and a digest of the whole, so identities stay distinct."""
     if len(text) <= MAX_TEXT:
         return text
-    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:16]
     return f"{text[: MAX_TEXT // 2]}...#{digest}"
 
 
@@ -467,14 +472,14 @@ class Scope:
                     return Unknown(node, f"broken expression: {parsed.message}")
                 node = parsed
             return _Eval(self, copy).eval(node)
-        except Exception as exc:  # the evaluator never raises  # noqa: BLE001
+        except Exception as exc:  # the evaluator never raises
             return Unknown(to_text(node) if not isinstance(node, str) else node, f"not evaluated ({exc})")
 
     def evaluate_raw(self, raw: Any, copy: tuple[tuple[str, int], ...] = (), depth: int = 0) -> Any:
         """Evaluate template JSON deeply: expression strings, property ``copy`` loops."""
         try:
             return self._raw(raw, copy, depth)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return Unknown("?", f"not evaluated ({exc})")
 
     def _raw(self, raw: Any, copy: tuple[tuple[str, int], ...], depth: int) -> Any:
@@ -577,7 +582,7 @@ _DEPLOY_TIME = "computed by Azure at deployment time"
 
 
 class _Eval:
-    __slots__ = ("scope", "copy")
+    __slots__ = ("copy", "scope")
 
     def __init__(self, scope: Scope, copy: tuple[tuple[str, int], ...]) -> None:
         self.scope = scope
@@ -995,9 +1000,9 @@ def _compare(name: str, args: list[Any], op: Callable[[Any, Any], bool]) -> Any:
     if (u := _need_known(name, args)) is not None:
         return u
     a, b = args
-    if isinstance(a, bool) or isinstance(b, bool) or type(a) is not type(b) and not (
+    if isinstance(a, bool) or isinstance(b, bool) or (type(a) is not type(b) and not (
         isinstance(a, (int, float)) and isinstance(b, (int, float))
-    ):
+    )):
         return _bad(name, args, "comparison of different types")
     return op(a, b)
 

@@ -21,9 +21,8 @@ from typing import Any
 
 from egresslint import views
 from egresslint.findings import Finding, Severity
-from egresslint.frontends import FrontendResult, SourceFile
+from egresslint.frontends import FrontendResult, SourceFile, shell
 from egresslint.frontends import azcommands as table
-from egresslint.frontends import shell
 from egresslint.frontends.shellast import (
     Assignment,
     CmdSub,
@@ -36,7 +35,15 @@ from egresslint.frontends.shellast import (
     Var,
     Word,
 )
-from egresslint.model import FirewallIpConfig, Location, Operation, Ref, Symbol, Value, classic_collection_ref
+from egresslint.model import (
+    FirewallIpConfig,
+    Location,
+    Operation,
+    Ref,
+    Symbol,
+    Value,
+    classic_collection_ref,
+)
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
 _FALSE = {"0", "f", "false", "n", "no", "off"}

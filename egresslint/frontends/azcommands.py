@@ -1855,7 +1855,7 @@ def bind(spec: CommandSpec, args: Sequence[tuple[str | None, T]]) -> Binding[T]:
             index = skip_values(index)
             continue
 
-        assert isinstance(resolution, _Option)  # noqa: S101 - exhaustive narrowing
+        assert isinstance(resolution, _Option)
         flag = resolution.flag
         if flag.name in _REJECTED:
             errors.append(

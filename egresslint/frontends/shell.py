@@ -40,7 +40,7 @@ from egresslint.frontends.shellast import (
     Word,
 )
 
-__all__ = ["parse", "detect_dialect"]
+__all__ = ["detect_dialect", "parse"]
 
 # ----------------------------------------------------------------------------- lark, lazily
 
@@ -213,8 +213,20 @@ class _Fatal(Exception):
 class _Ctx:
     """State shared by the top-level parse and every nested ``$(...)`` parse."""
 
-    __slots__ = ("text", "dialect", "ls", "nls", "last", "problems", "typo_words", "claimed",
-                 "fatal", "depth", "lk", "quiet")
+    __slots__ = (
+        "claimed",
+        "depth",
+        "dialect",
+        "fatal",
+        "last",
+        "lk",
+        "ls",
+        "nls",
+        "problems",
+        "quiet",
+        "text",
+        "typo_words",
+    )
 
     def __init__(self, text: str, dialect: str) -> None:
         self.text = text
@@ -274,7 +286,7 @@ class _Ctx:
 class _WB:
     """Builds the parts of one word: adjacent literal pieces of the same quoting merge."""
 
-    __slots__ = ("ctx", "parts", "buf", "bq", "bs", "be", "typos")
+    __slots__ = ("be", "bq", "bs", "buf", "ctx", "parts", "typos")
 
     def __init__(self, ctx: _Ctx) -> None:
         self.ctx = ctx
