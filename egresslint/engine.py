@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from egresslint import suppressions
 from egresslint.config import Config
@@ -43,6 +43,9 @@ from egresslint.model import Location, release_shared
 from egresslint.registry import Registry
 from egresslint.registry import load as load_registry
 from egresslint.report import Notification, Report
+
+if TYPE_CHECKING:
+    from egresslint.cache import Cache
 
 # file kind -> frontend module; declarative kinds replay before scripts
 FRONTENDS: dict[str, str] = {
@@ -84,8 +87,8 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         notes.extend(read_notes)
     else:
         before = len(notes)
-        sources, results = load_all(candidates, config, root, notes, progress, prepared)
-        results = bind_deployments(results, sources, config, root, notes)
+        sources, results = load_all(candidates, config, cache, notes, progress, prepared)
+        results = bind_deployments(results, sources, root, notes, cache)
 
         findings: list[Finding] = []
         with gc_paused():
@@ -235,16 +238,13 @@ def _load_one_pickled(cand: Candidate, max_size: int) -> bytes:
     return pickle.dumps(_load_one(cand, max_size)[:3], protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def load_all(candidates: list[Candidate], config: Config, root: Path, notes: list[Notification],
+def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, notes: list[Notification],
              progress: Callable[[int, int], None] | None = None,
              prepared: list[tuple[ReadResult | None, str | None]] | None = None,
              ) -> tuple[dict[str, str], list[tuple[Candidate, FrontendResult]]]:
     """Every candidate read and parsed, in candidate order (output never depends on --jobs):
-    from the cache when the content is unchanged, else serially or in worker processes.
+    from ``cache`` when the content is unchanged, else serially or in worker processes.
     ``prepared`` is :func:`prepare`'s answer when the caller has it already."""
-    from egresslint.cache import Cache
-
-    cache = Cache(root) if config.cache else None
     if prepared is None:
         prepared = prepare(candidates, config, cache is not None)
     slots: list[tuple[str | None, FrontendResult | None, list[Notification]] | None] = [None] * len(candidates)
@@ -322,8 +322,8 @@ def _arm_parameters(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> d
     return arm.read_parameters(text) if text is not None else None
 
 
-def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: dict[str, str], config: Config,
-                     root: Path, notes: list[Notification]) -> list[tuple[Candidate, FrontendResult]]:
+def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: dict[str, str], root: Path,
+                     notes: list[Notification], cache: Cache | None = None) -> list[tuple[Candidate, FrontendResult]]:
     """Templates that a scanned script deploys (``az deployment group create -g RG
     --template-file F --parameters ...``, a ``deployments`` fact of the az frontend) re-read
     as that deployment: ``resourceGroup()`` is RG (its location too when a script creates RG
@@ -345,10 +345,8 @@ def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: d
             bindings.setdefault(target, []).append((dep["group"], words))
     if not bindings:
         return results
-    from egresslint.cache import Cache
     from egresslint.frontends import arm
 
-    cache = Cache(root) if config.cache else None
     out: list[tuple[Candidate, FrontendResult]] = []
     for cand, result in results:
         deployed = bindings.get(cand.display)

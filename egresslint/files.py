@@ -229,7 +229,7 @@ def _walk(top: Path, root: Path, notes: list[Notification], patterns: tuple[str,
         for d in sorted(dirnames):
             full = here / d
             if (d in SKIP_DIRS or full.is_symlink() or ignores.ignored(full.resolve(), True)
-                    or excluded(display_path(full, root), patterns)):
+                    or (patterns and excluded(display_path(full, root), patterns))):
                 continue
             kept.append(d)
         dirnames[:] = kept

@@ -149,7 +149,7 @@ def test_resource_group_location_comes_from_the_group_create(tmp_path):
                 azcli.load(SourceFile("deploy.sh", script, "script", "bash"))),
                (Candidate(tmp_path / "spoke.json", "spoke.json", "json"),
                 arm.load(SourceFile("spoke.json", texts["spoke.json"], "json")))]
-    bound = bind_deployments(results, texts, Config(cache=False), tmp_path, [])
+    bound = bind_deployments(results, texts, tmp_path, [])
     [table] = [op for op in bound[1][1].operations if op.ref.kind == "route_table"]
     assert table.ref.group == "rg-spoke" and table.changes["region"].known == "northeurope"
     [unbound] = [op for op in results[1][1].operations if op.ref.kind == "route_table"]

@@ -264,13 +264,16 @@ def _shell_word(text: str) -> str:
     return text if re.fullmatch(r"[A-Za-z0-9_.:/-]+", text) else f"'{text}'"
 
 
-def _free_priority(used: set[int], before: int | None) -> int | None:
-    """The lowest priority (100-65000) not in ``used`` and below ``before``; None when there is none."""
-    for p in range(PRIORITY_RANGE[0], min(before if before is not None else PRIORITY_RANGE[1] + 1,
-                                          PRIORITY_RANGE[1] + 1)):
-        if p not in used:
-            return p
-    return None
+def _free_priority(used: set[int], before: int | None) -> tuple[int, bool]:
+    """The lowest priority (100-65000) not in ``used`` and below ``before``, and True; when no
+    number below ``before`` is free, the lowest free one at all (or 65000) and False: the
+    denying collection or group must then be moved above it."""
+    top = PRIORITY_RANGE[1] + 1
+    free = (p for p in range(PRIORITY_RANGE[0], top) if p not in used)
+    first = next(free, None)
+    if first is None:
+        return PRIORITY_RANGE[1], False
+    return first, before is None or first < before
 
 
 def _free_name(taken: set[str], base: str) -> str:
@@ -308,9 +311,8 @@ def _allow_snippet(req: _Requirements, specs: list[_Spec], denied: Sequence[Deci
         colls = inv.children(fw, RuleCollection)
         used = {prio for c in colls if c.rule_kind == kind and (prio := _priority(inv, c.priority)[0]) is not None}
         before = min((e.order[0] for e in same if e.order_known), default=None)
-        prio = _free_priority(used, before)
-        if prio is None:
-            prio = _free_priority(used, None) or PRIORITY_RANGE[1]
+        prio, ahead = _free_priority(used, before)
+        if not ahead:
             notes.extend(f"# then give collection '{e.collection.name}' a priority number above {prio}"
                          for e in dict.fromkeys(same))
         coll = _free_name({c.name.lower() for c in colls}, "aksfwnr" if kind == "network" else "aksfwar")
@@ -328,9 +330,8 @@ def _allow_snippet(req: _Requirements, specs: list[_Spec], denied: Sequence[Deci
     groups = inv.children(target, RuleCollectionGroup)
     used = {prio for g in groups if (prio := _priority(inv, g.priority)[0]) is not None}
     before = min((e.order[1] for e in same if e.policy is target and e.order_known), default=None)
-    prio = _free_priority(used, before)
-    if prio is None:
-        prio = _free_priority(used, None) or PRIORITY_RANGE[1]
+    prio, ahead = _free_priority(used, before)
+    if not ahead:
         notes.extend(f"# then give rule collection group '{e.group.name}' a priority number above {prio}"
                      for e in dict.fromkeys(same) if e.group is not None)
     rcg = _free_name({g.name.lower() for g in groups}, "aks-egress")

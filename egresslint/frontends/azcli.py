@@ -13,7 +13,6 @@ EGL002 typographic punctuation, EGL003 flags az rejects, EGL005 missing argument
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ from egresslint.model import (
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}
 _FALSE = {"0", "f", "false", "n", "no", "off"}
-_ESCAPED_BLANK = re.compile(r"[\\`][ \t]")  # bash `\ `, PowerShell `` ` ``
 _PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_.\-]{0,60}>")
 _TYPO_NAMES = {
     "\u2013": "en dash",
@@ -244,12 +242,11 @@ class Translator:
             if m is not None:
                 self._dollar_assignments.setdefault(m.group(1), self.loc(cmd.span).line)
         words, values = self.arguments(cmd)
-        if len(words) > 1 and _ESCAPED_BLANK.fullmatch(words[-1].raw) and \
-                words[-1].raw[0] == ("`" if self.dialect == "powershell" else "\\"):
+        escape = "`" if self.dialect == "powershell" else "\\"
+        if len(words) > 1 and words[-1].raw in (escape + " ", escape + "\t"):
             # `\ ` at the end of a line escapes the blank, not the newline: the command ends
             # here with a stray ' ' argument (reported once, as the lost continuation it is)
-            self._escaped_blank(words[-1], " ".join(itertools.takewhile(
-                lambda t: t is not None and not t.startswith("-"), (v.known for v in values[:4]))) or words[0].raw)
+            self._escaped_blank(words[-1], _command_name(values) or words[0].raw)
             words, values = words[:-1], values[:-1]
         for redirect in cmd.redirects:
             if redirect.target is not None:
@@ -483,6 +480,16 @@ def join_pieces(pieces: Sequence[Value], location: Location | None) -> Value:
 _IFS = re.compile(r"[ \t\n]+")
 # `$RG=""` or `$PLUGIN  =""` as the start of a bash command
 _DOLLAR_ASSIGN = re.compile(r"^\$\{?([A-Za-z_]\w*)\}?=")
+
+
+def _command_name(values: Sequence[Value]) -> str:
+    """``az aks nodepool add``: the leading words of a command up to its first option."""
+    name: list[str] = []
+    for v in values[:4]:
+        if v.known is None or v.known.startswith("-"):
+            break
+        name.append(v.known)
+    return " ".join(name)
 
 
 def _bash_fields(w: Word, value: Value) -> list[Value]:

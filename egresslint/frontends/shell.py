@@ -90,6 +90,8 @@ def _meant_dash(ch: str, rest: str) -> str:
     (autocorrect turned ``--`` into one dash), but ``–-name`` is ``--name`` too, the dash
     standing for one hyphen (az has no ``---`` flags)."""
     return "-" if rest.startswith("-") else _DASHES[ch]
+
+
 _BASH_KW = {
     "if": "IF", "then": "THEN", "elif": "ELIF", "else": "ELSE", "fi": "FI", "for": "FOR",
     "in": "IN", "do": "DO", "done": "DONE", "while": "WHILE", "until": "UNTIL", "case": "CASE",
@@ -1944,11 +1946,12 @@ class _Emitter:
         ch = st.children
         head = ch[0]
         blocks = [c for c in ch if type(c) is Tree and c.data == "ps_block"]
-        if type(head) is not Tree and head.type in ("WORD", "EXPR") and _PS_OPTION_STATEMENT.match(head.value.raw):
+        if type(head) is not Tree and head.type in ("WORD", "EXPR") and \
+                (m := _PS_OPTION_STATEMENT.match(head.value.raw)) is not None:
             # `--outbound-type x` on a line of its own: the az line above lost its backtick.
             # PowerShell does not pass it to az; keep the option as a command so the az
             # frontend can say so (EGL008)
-            option = _PS_OPTION_STATEMENT.match(head.value.raw).group()  # type: ignore[union-attr]
+            option = m.group()
             start = head.value.span.offset
             span = self._span(start, start + len(option))
             return Command((Word((Lit(option, span),), span, option),), span, (), (), cond), blocks
@@ -2031,6 +2034,7 @@ class _Emitter:
 
 
 _PS_OPTION_STATEMENT = re.compile(r"--[A-Za-z][\w-]*")
+
 
 def _is_bareword(w: Word) -> bool:
     if not w.parts:
