@@ -30,11 +30,13 @@ from egresslint.files import (
     DEFAULT_MAX_FILE_SIZE,
     Candidate,
     ReadResult,
+    Sources,
     decode,
     discover,
     find_root,
     read,
     read_bytes,
+    stamp,
 )
 from egresslint.findings import Finding, Severity
 from egresslint.frontends import FrontendResult, SourceFile
@@ -76,14 +78,18 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
     from egresslint.cache import Cache
 
     cache = Cache(root) if config.cache else None
-    prepared = prepare(candidates, config, cache is not None)
+    prepared = prepare(candidates, config, cache)
     project_key = _project_key(prepared, config, registry, root) if cache is not None else None
     analysis = cache.get(project_key) if cache is not None and project_key is not None else None
     read_notes = [loaded.note for loaded, _key in prepared if loaded is not None and loaded.note is not None]
     if isinstance(analysis, Analysis):
         # nothing the analysis reads changed since it was stored: skip parsing, inventory and rules
-        sources = {cand.display: loaded.source.text for cand, (loaded, _key) in zip(candidates, prepared, strict=True)
-                   if loaded is not None and loaded.source is not None}
+        sources = Sources(config.max_file_size)
+        for cand, (loaded, key) in zip(candidates, prepared, strict=True):
+            if loaded is not None and loaded.source is not None:
+                sources[cand.display] = loaded.source.text
+            elif key is not None:
+                sources.defer(cand)
         notes.extend(read_notes)
     else:
         before = len(notes)
@@ -96,9 +102,14 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
                 inventory = build_inventory(group, config)
                 findings.extend(run_rules(inventory, registry, config, notes))
         analysis = Analysis([c.display for c, _ in results],
-                            [e for _c, r in results for e in r.facts.get("suppressions", ())], findings)
-        # stored only when replaying it is exact: the only notices were the re-read files' own
-        if cache is not None and project_key is not None and notes[before:] == read_notes:
+                            [*(s for _c, r in results for s in r.suppressions),
+                             *suppressions.from_facts(e for _c, r in results for e in r.facts.get("suppressions", ()))],
+                            findings)
+        # stored only when replaying it is exact: the only notices were the re-read files' own,
+        # and no file the stat index vouched for turned out to have changed (load_all re-keys
+        # one whose parse result has left the cache)
+        if cache is not None and project_key is not None and notes[before:] == read_notes \
+                and _project_key(prepared, config, registry, root) == project_key:
             cache.put(project_key, analysis)
         release_shared()  # the strings shared while unpickling stay with their objects
     findings = analysis.findings
@@ -106,8 +117,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         # only the given files are reported on: their suppressions are the ones counted (a
         # suppression applies within its own file, so this changes no finding of these files)
         findings = [f for f in findings if f.location.file in config.only_files]
-    inline = suppressions.collect(sources, analysis.suppressions)
-    findings, suppressed, stale = suppressions.apply(findings, inline, lambda rid, toks: _matches(rid, toks, registry))
+    findings, suppressed, stale = suppressions.apply(findings, analysis.suppressions, lambda rid, toks: _matches(rid, toks, registry))
     findings = filter_findings(findings + stale, registry, config)
     if config.baseline is not None:
         def source_line(file: str, line: int) -> str:
@@ -156,27 +166,63 @@ class Analysis:
     depend on today's date and the command line), the scanned files, the files' suppressions."""
 
     files: list[str]
-    suppressions: list[Any]
+    suppressions: list[suppressions.Suppression]
     findings: list[Finding]
 
 
-def prepare(candidates: list[Candidate], config: Config, cached: bool) -> list[tuple[ReadResult | None, str | None]]:
-    """Each candidate read and keyed for the cache, in order; ``(None, None)`` without a cache
-    (worker processes read their own files). The key is None for a file that cannot be cached
-    (unreadable, undecodable)."""
-    if not cached:
+# A file modified this close to the moment its stat was recorded may have changed again within
+# the file system's timestamp resolution: its stat is not trusted (git's "racily clean" rule).
+_RACY_NS = 2_000_000_000
+
+Prepared = tuple[ReadResult | None, str | None]
+
+
+def prepare(candidates: list[Candidate], config: Config, cache: Cache | None) -> list[Prepared]:
+    """Each candidate read and keyed for the cache, in order: ``(ReadResult, key)``; the key is
+    None for a file that cannot be cached (unreadable, undecodable). ``(None, key)`` is a file
+    not read at all because the stat index vouches that it is the content of ``key``: same
+    size, times, inode (and those of its ARM parameters file) as when the key was computed.
+    ``(None, None)`` without a cache (worker processes read their own files)."""
+    if cache is None:
         return [(None, None)] * len(candidates)
     from egresslint.cache import Cache
 
-    out: list[tuple[ReadResult | None, str | None]] = []
+    index_key = Cache.key(str(cache.folder), "stat-index", None, "")
+    index = cache.get(index_key)
+    if not isinstance(index, dict):
+        index = {}
+    fresh: dict[str, tuple[Any, ...]] = dict(index)  # a scan of one folder keeps the others' entries
+    out: list[Prepared] = []
     for cand in candidates:
-        loaded = read(cand, config.max_file_size)
-        key = None
-        if loaded.source is not None and loaded.decode_error is None:
-            key = Cache.key(cand.display, cand.kind, cand.dialect, loaded.source.text,
-                            _arm_parameters(cand, config.max_file_size))
+        sibling = _parameters_sibling(cand)
+        seen = (cand.kind, cand.dialect, stamp(cand.path), sibling is not None and stamp(sibling))
+        known = index.get(cand.display)
+        # trusted only when both were last changed (ctime: any write sets it) well before the
+        # stat was recorded
+        if known is not None and known[0] == seen and seen[2] is not None and seen[2][2] + _RACY_NS < known[2] \
+                and (not seen[3] or seen[3][2] + _RACY_NS < known[2]):
+            out.append((None, known[1]))
+            continue
+        taken = time.time_ns()  # before reading: an edit after this has a later time
+        loaded, key = _read_and_key(cand, config.max_file_size)
+        if key is not None and seen[2] is not None:
+            fresh[cand.display] = (seen, key, taken)
+        else:
+            fresh.pop(cand.display, None)
         out.append((loaded, key))
+    if fresh != index:
+        cache.put(index_key, fresh)
     return out
+
+
+def _read_and_key(cand: Candidate, max_size: int) -> Prepared:
+    from egresslint.cache import Cache
+
+    loaded = read(cand, max_size)
+    if loaded.source is None or loaded.decode_error is not None:
+        return loaded, None
+    return loaded, Cache.key(cand.display, cand.kind, cand.dialect, loaded.source.text,
+                             _arm_parameters(cand, max_size))
 
 
 def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: Config,
@@ -189,11 +235,11 @@ def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: C
 
     keys: list[str] = []
     for loaded, key in prepared:
-        if loaded is None or loaded.source is None:
-            continue  # not analysed: only its notice, which is re-made by reading it
-        if key is None:
+        if key is not None:
+            keys.append(key)
+        elif loaded is not None and loaded.source is not None:
             return None
-        keys.append(key)
+        # else not analysed: only its notice, which is re-made by reading it
     packs: list[tuple[str, str]] = []
     for path in config.packs:
         try:
@@ -224,6 +270,8 @@ def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResul
         return None, None, notes, ""
     params = _arm_parameters(cand, max_size)
     result = _run_frontend(loaded.source, notes, params)
+    if cand.kind != "json":  # ARM suppressions are metadata, which the frontend reads
+        result.suppressions = suppressions.from_text(cand.display, loaded.source.text)
     if loaded.decode_error is not None:
         line, column, message = loaded.decode_error
         result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
@@ -240,23 +288,28 @@ def _load_one_pickled(cand: Candidate, max_size: int) -> bytes:
 
 def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, notes: list[Notification],
              progress: Callable[[int, int], None] | None = None,
-             prepared: list[tuple[ReadResult | None, str | None]] | None = None,
-             ) -> tuple[dict[str, str], list[tuple[Candidate, FrontendResult]]]:
+             prepared: list[Prepared] | None = None,
+             ) -> tuple[Sources, list[tuple[Candidate, FrontendResult]]]:
     """Every candidate read and parsed, in candidate order (output never depends on --jobs):
     from ``cache`` when the content is unchanged, else serially or in worker processes.
     ``prepared`` is :func:`prepare`'s answer when the caller has it already."""
     if prepared is None:
-        prepared = prepare(candidates, config, cache is not None)
+        prepared = prepare(candidates, config, cache)
     slots: list[tuple[str | None, FrontendResult | None, list[Notification]] | None] = [None] * len(candidates)
     keys: list[str | None] = [key for _loaded, key in prepared]
     todo: list[int] = []
     with gc_paused():
         for i, (loaded, key) in enumerate(prepared):
-            if cache is not None and loaded is not None and loaded.source is not None and key is not None:
+            if cache is not None and key is not None and (loaded is None or loaded.source is not None):
                 hit = cache.get(key)
                 if isinstance(hit, FrontendResult):
-                    slots[i] = (loaded.source.text, hit, [])
+                    # the text of a file the stat index vouched for is read only if asked for
+                    slots[i] = (loaded.source.text if loaded is not None and loaded.source is not None else None,
+                                hit, [])
                     continue
+                if loaded is None:  # vouched for, but its result has left the cache: keyed anew
+                    prepared[i] = _read_and_key(candidates[i], config.max_file_size)
+                    keys[i] = prepared[i][1]
             todo.append(i)
     parsed = set(todo)
     jobs = config.jobs or os.cpu_count() or 1
@@ -283,15 +336,24 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
             done += 1
             if progress is not None:
                 progress(done, len(candidates))
-    sources: dict[str, str] = {}
+    sources = Sources(config.max_file_size)
     results: list[tuple[Candidate, FrontendResult]] = []
     for i, cand in enumerate(candidates):
         text, result, file_notes = slots[i]  # type: ignore[misc]
         notes.extend(file_notes)
-        if text is None or result is None:
+        if result is None:
             continue
         key = keys[i]
         loaded = prepared[i][0]
+        if i not in parsed:  # from the cache
+            if text is None:
+                sources.defer(cand)
+            else:
+                sources[cand.display] = text
+            results.append((cand, result))
+            continue
+        if text is None:
+            continue
         if key is not None and loaded is not None and loaded.source is not None:
             if loaded.source.text == text:
                 text = loaded.source.text  # one copy of the text, not the worker's as well
@@ -299,7 +361,7 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
                 key = None
         sources[cand.display] = text
         results.append((cand, result))
-        if cache is not None and key is not None and i in parsed and not file_notes:
+        if cache is not None and key is not None and not file_notes:
             cache.put(key, result)
     return sources, results
 
@@ -307,11 +369,8 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
 def _arm_parameters(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> dict[str, Any] | None:
     """Values of ``X.parameters.json`` next to template ``X.json`` (the naming convention of
     Azure quickstarts and `az deployment group create --parameters @X.parameters.json`)."""
-    name = cand.path.name.lower()
-    if cand.kind != "json" or name.endswith(".parameters.json"):
-        return None
-    sibling = cand.path.with_name(cand.path.name[: -len(cand.path.suffix)] + ".parameters.json")
-    if not sibling.is_file():
+    sibling = _parameters_sibling(cand)
+    if sibling is None or not sibling.is_file():
         return None
     from egresslint.frontends import arm
 
@@ -320,6 +379,13 @@ def _arm_parameters(cand: Candidate, max_size: int = DEFAULT_MAX_FILE_SIZE) -> d
     except OSError:
         return None
     return arm.read_parameters(text) if text is not None else None
+
+
+def _parameters_sibling(cand: Candidate) -> Path | None:
+    """``X.parameters.json`` for template ``X.json`` (whether it exists or not)."""
+    if cand.kind != "json" or cand.path.name.lower().endswith(".parameters.json"):
+        return None
+    return cand.path.with_name(cand.path.name[: -len(cand.path.suffix)] + ".parameters.json")
 
 
 def bind_deployments(results: list[tuple[Candidate, FrontendResult]], sources: dict[str, str], root: Path,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -79,7 +79,10 @@ def resolve(path: Path) -> Path:
 
 
 def display_path(path: Path, root: Path) -> str:
-    resolved = resolve(path)
+    return _relative(resolve(path), root)
+
+
+def _relative(resolved: Path, root: Path) -> str:
     try:
         return resolved.relative_to(root).as_posix()
     except ValueError:
@@ -223,25 +226,75 @@ def _walk(top: Path, root: Path, notes: list[Notification], patterns: tuple[str,
 
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
         here = Path(dirpath)
+        # resolved once per folder: the walk never follows a symlinked folder, so below a
+        # resolved folder only a symlinked file needs resolving again (a realpath per file
+        # was a third of a 5,000-file re-scan)
+        real = here.resolve()
         if here != top:
-            ignores.add_folder(here.resolve())
+            ignores.add_folder(real)
         kept = []
         for d in sorted(dirnames):
             full = here / d
-            if (d in SKIP_DIRS or full.is_symlink() or ignores.ignored(full.resolve(), True)
-                    or (patterns and excluded(display_path(full, root), patterns))):
+            if (d in SKIP_DIRS or full.is_symlink() or ignores.ignored(real / d, True)
+                    or (patterns and excluded(_relative(real / d, root), patterns))):
                 continue
             kept.append(d)
         dirnames[:] = kept
         for name in sorted(filenames):
             full = here / name
-            if ignores.ignored(full.resolve() if not full.is_symlink() else full.absolute(), False):
+            link = full.is_symlink()
+            if ignores.ignored(full.absolute() if link else real / name, False):
                 continue
             kind = classify(full)
             if kind is not None:
-                display = display_path(full, root)
+                display = display_path(full, root) if link else _relative(real / name, root)
                 if not excluded(display, patterns):
                     yield Candidate(full, display, kind[0], kind[1])
+
+
+def stamp(path: Path) -> tuple[int, int, int, int, int] | None:
+    """What the stat index (:func:`egresslint.engine.prepare`) compares to tell that a file is
+    unchanged without reading it, as git's index does: size, modification and change times,
+    inode and device (the change time cannot be set back, so no edit keeps it). None for what
+    is not a regular file (read() refuses those)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class Sources(Mapping[str, str]):
+    """Display path -> text of the analysed files, for suppressions' baselines and reporters'
+    excerpts. A file that the stat index vouches for is read only when its text is asked for
+    (a re-scan of a large project reads the few files it reports on, not all of them)."""
+
+    def __init__(self, max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        self._texts: dict[str, str | Candidate] = {}
+        self._max_size = max_size
+
+    def __setitem__(self, display: str, text: str) -> None:
+        self._texts[display] = text
+
+    def defer(self, cand: Candidate) -> None:
+        self._texts[cand.display] = cand
+
+    def __getitem__(self, display: str) -> str:
+        value = self._texts[display]
+        if isinstance(value, Candidate):
+            # read as the scan read it; a file that vanished since shows no excerpt
+            loaded = read(value, self._max_size)
+            value = loaded.source.text if loaded.source is not None else ""
+            self._texts[display] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,12 +195,3 @@ def write_baseline(path: Path, findings: list[Finding], source_line: Any, versio
 def without_baseline(findings: list[Finding], baseline: set[str], source_line: Any) -> tuple[list[Finding], int]:
     kept = [f for f, fp in zip(findings, fingerprints(findings, source_line), strict=True) if fp not in baseline]
     return kept, len(findings) - len(kept)
-
-
-def collect(sources: Mapping[str, str], facts_entries: Iterable[Any]) -> list[Suppression]:
-    out: list[Suppression] = []
-    for file, text in sources.items():
-        if not file.lower().endswith((".json", ".jsonc")):
-            out.extend(from_text(file, text))
-    out.extend(from_facts(facts_entries))
-    return out

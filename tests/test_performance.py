@@ -77,7 +77,7 @@ def test_pack_facts_and_rule_selection_are_part_of_the_key(project, tmp_path):
     config = Config(cache=True, packs=(str(pack),))
     notes: list = []
     candidates = engine.discover([project], project, notes, ())
-    prepared = engine.prepare(candidates, config, True)
+    prepared = engine.prepare(candidates, config, cache_module.Cache(project))
     registry = load()
     key = engine._project_key(prepared, config, registry, project)
     assert key is not None and key == engine._project_key(prepared, config, registry, project)

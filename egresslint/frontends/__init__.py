@@ -8,7 +8,7 @@ the EGL0xx rules, whose metadata lives in ``egresslint.checks.input``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from egresslint.findings import Finding
 from egresslint.model import Operation
@@ -36,3 +36,7 @@ class FrontendResult:
     # into a resource group (`az deployment group create -g RG --template-file F`).
     facts: dict[str, object] = field(default_factory=dict)
     skipped: str | None = None  # reason when the file was not for this frontend (silent skip)
+    # The file's suppression comments (``# egresslint: ignore[...]``), read from its text by the
+    # engine, not by a frontend: cached with the result, so a re-scan applies the suppressions
+    # of unchanged files without reading them again.
+    suppressions: list[Any] = field(default_factory=list)
