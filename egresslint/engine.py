@@ -111,7 +111,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         if cache is not None and project_key is not None and notes[before:] == read_notes \
                 and _project_key(prepared, config, registry, root) == project_key:
             cache.put(project_key, analysis)
-        release_shared()  # the strings shared while unpickling stay with their objects
+        release_shared()  # the strings shared while pickling stay with their objects
     findings = analysis.findings
     if config.only_files is not None:
         # only the given files are reported on: their suppressions are the ones counted (a
@@ -279,11 +279,23 @@ def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResul
     return loaded.source.text, result, notes, ""
 
 
-def _load_one_pickled(cand: Candidate, max_size: int) -> bytes:
-    """:func:`_load_one` for a worker process, pickled by the worker: the pool's thread then
-    only moves bytes and this process's main thread builds the objects, in its own malloc
-    arena (built by the pool's thread, they took a third more memory at 5,000 files)."""
-    return pickle.dumps(_load_one(cand, max_size)[:3], protocol=pickle.HIGHEST_PROTOCOL)
+def _load_many_pickled(cands: list[Candidate], max_size: int) -> bytes:
+    """:func:`_load_one` for a batch of files in a worker process, pickled by the worker as one
+    pickle, with a digest of each text in place of the text: the pool's thread then only moves bytes, this process's main thread builds the
+    objects in its own malloc arena (built by the pool's thread, they took a third more memory
+    at 5,000 files), and the names, kinds and paths the files repeat are in it once
+    (:func:`egresslint.model.pickle_by_fields`)."""
+    out = []
+    for cand in cands:
+        text, result, notes, _key = _load_one(cand, max_size)
+        # the text stays here: this process has it already (the cache read it) or reads it
+        # only if a finding is shown from it; the digest tells whether it was the same text
+        out.append((None if text is None else _digest(text), result, notes))
+    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, notes: list[Notification],
@@ -312,6 +324,7 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
                     keys[i] = prepared[i][1]
             todo.append(i)
     parsed = set(todo)
+    digested: set[int] = set()  # parsed by a worker: a digest of the text in the slot
     jobs = config.jobs or os.cpu_count() or 1
     done = len(candidates) - len(todo)
     if progress is not None:
@@ -321,11 +334,15 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
 
         try:  # this process only unpickles the workers' results; the workers parse, with gc on
             with gc_paused(), ProcessPoolExecutor(max_workers=jobs, initializer=gc.enable) as pool:
-                chunk = max(1, len(todo) // (jobs * 8))
-                for i, out in zip(todo, pool.map(_load_one_pickled, [candidates[i] for i in todo],
-                                                 [config.max_file_size] * len(todo), chunksize=chunk), strict=True):
-                    slots[i] = pickle.loads(out)  # noqa: S301 (from our own worker processes)
-                    done += 1
+                size = max(1, len(todo) // (jobs * 8))
+                batches = [todo[k:k + size] for k in range(0, len(todo), size)]
+                for batch, out in zip(batches, pool.map(_load_many_pickled,
+                                                        [[candidates[i] for i in b] for b in batches],
+                                                        [config.max_file_size] * len(batches)), strict=True):
+                    for i, slot in zip(batch, pickle.loads(out), strict=True):  # noqa: S301 (our own workers)
+                        slots[i] = slot
+                        digested.add(i)
+                    done += len(batch)
                     if progress is not None:
                         progress(done, len(candidates))
         except (OSError, RuntimeError):  # no processes here (sandbox): fall back to serial
@@ -354,12 +371,16 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
             continue
         if text is None:
             continue
-        if key is not None and loaded is not None and loaded.source is not None:
-            if loaded.source.text == text:
-                text = loaded.source.text  # one copy of the text, not the worker's as well
-            else:  # changed between keying and parsing: its result is not the key's
+        if loaded is not None and loaded.source is not None and (
+                loaded.source.text == text or (i in digested and _digest(loaded.source.text) == text)):
+            sources[cand.display] = loaded.source.text  # one copy of the text, not the worker's as well
+        else:
+            if loaded is not None:  # changed between keying and parsing: its result is not the key's
                 key = None
-        sources[cand.display] = text
+            if i in digested:
+                sources.defer(cand)
+            else:
+                sources[cand.display] = text
         results.append((cand, result))
         if cache is not None and key is not None and not file_notes:
             cache.put(key, result)

@@ -22,26 +22,34 @@ def pickle_by_fields(self: Any) -> tuple[Any, tuple[Any, ...]]:
     """``__reduce__`` for the model's dataclasses: pickle as a constructor call. Parse results
     cross process boundaries (``--jobs``) and the parse cache by the hundred thousand, and the
     generic ``__setstate__`` of slotted dataclasses, which looks up ``fields()`` per object,
-    made unpickling them several times slower than this."""
+    made unpickling them several times slower than this.
+
+    Equal strings, tuples (JSON paths) and ``dict`` keys are shared here, while pickling: the
+    pickle then holds each once and unpickling rebuilds them once, so the objects of a file (of
+    a whole chunk of files from a worker process) share them with no work in the process that
+    unpickles, which is the serial part of a parallel scan (sharing there cost it a third of
+    its time). Every file repeats the same names, kinds, paths and commands: sharing keeps a
+    third of the memory of the parse results of a large project."""
     cls = type(self)
-    return _rebuild, (cls, tuple(map(self.__getattribute__, cls.__match_args__)))
-
-
-# Equal strings, tuples (JSON paths) and field names met while unpickling, shared: every file
-# of a project repeats the same names, kinds, paths and commands, and sharing them keeps a
-# third of the memory of the parse results of a large project. Emptied by the engine after
-# each scan (:func:`release_shared`), so a long-lived process does not keep them.
-_SHARED: dict[Any, Any] = {}
-
-
-def _rebuild(cls: type, args: tuple[Any, ...]) -> Any:
     share = _SHARED.setdefault
-    try:
-        args = [share(a, a) if type(a) is str or type(a) is tuple else  # type: ignore[assignment]
-                {share(k, k): v for k, v in a.items()} if type(a) is dict else a for a in args]
-    except TypeError:  # a tuple holding something unhashable: built as it came
-        pass
-    return cls(*args)
+    args = []
+    for name in cls.__match_args__:
+        value = self.__getattribute__(name)
+        kind = type(value)
+        if kind is str or kind is tuple:
+            try:
+                value = share(value, value)
+            except TypeError:  # a tuple holding something unhashable: pickled as it is
+                pass
+        elif kind is dict:
+            value = {share(k, k) if type(k) is str else k: v for k, v in value.items()}
+        args.append(value)
+    return cls, tuple(args)
+
+
+# The canonical copies of what :func:`pickle_by_fields` shares. Emptied by the engine after each
+# scan (:func:`release_shared`), so a long-lived process does not keep them.
+_SHARED: dict[Any, Any] = {}
 
 
 def release_shared() -> None:

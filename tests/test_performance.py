@@ -22,7 +22,7 @@ from egresslint import engine
 from egresslint.config import Config
 from egresslint.findings import Finding, Related, Severity
 from egresslint.inventory import BUCKET_FROM, Inventory, _group_chain, _unique_compatible
-from egresslint.model import Location, Ref, Symbol, Value
+from egresslint.model import Location, Ref, Symbol, Value, release_shared
 from egresslint.registry import load
 from egresslint.reporters import render
 
@@ -173,6 +173,19 @@ def test_model_objects_round_trip_through_pickle():
         back = pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
         assert back == obj and repr(back) == repr(obj)
     assert pickle.loads(pickle.dumps(ref)).display == "AKS"  # not compared, still kept
+
+
+def test_one_pickle_holds_repeated_names_and_paths_once():
+    # built apart, as two files' frontends build them: equal, not the same objects
+    first = [Location("a.sh", 1, 1, path=("cmd", "--name")), Ref("subnet", "".join(["a", "ks"]), "rg")]
+    second = [Location("".join(["a.", "sh"]), 2, 1, path=tuple(["cmd", "".join(["--na", "me"])])),
+              Ref("subnet", "aks", "rg")]
+    assert first[0].path is not second[0].path and first[0].file is not second[0].file
+    back = pickle.loads(pickle.dumps([first, second], protocol=pickle.HIGHEST_PROTOCOL))
+    release_shared()
+    assert back == [first, second]
+    assert back[0][0].file is back[1][0].file and back[0][0].path is back[1][0].path
+    assert back[0][1].name is back[1][1].name
 
 
 def test_gc_paused_restores_the_previous_state():
