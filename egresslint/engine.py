@@ -187,7 +187,8 @@ def prepare(candidates: list[Candidate], config: Config, cache: Cache | None) ->
         return [(None, None)] * len(candidates)
     from egresslint.cache import Cache
 
-    index_key = Cache.key(str(cache.folder), "stat-index", None, "")
+    # the size limit decides what read() refuses (and which parameters files count): part of the key
+    index_key = Cache.key(str(cache.folder), "stat-index", None, "", config.max_file_size)
     index = cache.get(index_key)
     if not isinstance(index, dict):
         index = {}

@@ -83,7 +83,7 @@ def test_a_vouched_file_whose_result_left_the_cache_is_parsed_again(project, rea
     fresh = scan(project)
     scan(project, cache=True)
     folder = project / ".egresslint_cache"
-    index = Cache.key(str(folder), "stat-index", None, "")
+    index = Cache.key(str(folder), "stat-index", None, "", Config().max_file_size)
     # everything but the stat index gone (the parse results and the project analysis): a
     # re-scan must read, parse and key the files again, not trust the index to name a result
     for entry in folder.rglob("*"):
@@ -103,3 +103,14 @@ def test_scoped_scan_reports_the_same_with_the_index(project, monkeypatch):
     scan(project, cache=True)
     assert scan(project, rel, cache=True) == expected
     assert scan(project, rel, cache=True) == expected
+
+
+def test_a_lower_size_limit_is_not_bypassed_by_the_index(project, monkeypatch):
+    monkeypatch.setattr(engine, "_RACY_NS", 0)
+    scan(project, cache=True)
+    scan(project, cache=True)
+    biggest = max((p for p in project.rglob("*.json")), key=lambda p: p.stat().st_size)
+    limit = biggest.stat().st_size - 1
+    sarif, text = scan(project, cache=True, max_file_size=limit)
+    assert (sarif, text) == scan(project, max_file_size=limit)
+    assert "over --max-file-size" in text
