@@ -65,6 +65,20 @@ def _strict() -> bool:
 
 def scan(paths: Any = ".", config: Config | None = None, root: Path | None = None,
          progress: Callable[[int, int], None] | None = None) -> Report:
+    _SCANS.append(True)
+    try:
+        return _scan(paths, config, root, progress)
+    finally:
+        _SCANS.pop()
+        if not _SCANS and _FROZEN:
+            # what the scan froze is handed back to the collector: in a long-lived process
+            # (tests, an editor) cyclic garbage among it must stay collectable
+            _FROZEN.clear()
+            gc.unfreeze()
+
+
+def _scan(paths: Any, config: Config | None, root: Path | None,
+          progress: Callable[[int, int], None] | None) -> Report:
     started = time.perf_counter()
     config = config or Config()
     path_list = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)] or [Path(".")]
@@ -93,7 +107,14 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         notes.extend(read_notes)
     else:
         before = len(notes)
-        sources, results = load_all(candidates, config, cache, notes, progress, prepared)
+        from egresslint import slicing
+
+        # files given (pre-commit): only the files that can reach their findings (slicing.py)
+        narrowed = slicing.narrow(candidates, prepared, config, cache, root, load_all)
+        scope, scope_prepared = narrowed if narrowed is not None else (candidates, prepared)
+        sources, results = load_all(scope, config, cache, notes, progress, scope_prepared)
+        if cache is not None and narrowed is None:
+            slicing.remember(cache, root, candidates, prepared, results, notes)
         results = bind_deployments(results, sources, root, notes, cache)
 
         findings: list[Finding] = []
@@ -108,7 +129,7 @@ def scan(paths: Any = ".", config: Config | None = None, root: Path | None = Non
         # stored only when replaying it is exact: the only notices were the re-read files' own,
         # and no file the stat index vouched for turned out to have changed (load_all re-keys
         # one whose parse result has left the cache)
-        if cache is not None and project_key is not None and notes[before:] == read_notes \
+        if cache is not None and project_key is not None and narrowed is None and notes[before:] == read_notes \
                 and _project_key(prepared, config, registry, root) == project_key:
             cache.put(project_key, analysis)
         release_shared()  # the strings shared while pickling stay with their objects
@@ -148,14 +169,25 @@ def gc_paused() -> Iterator[None]:
     and findings of a large project allocate millions of objects that live to the end of the
     scan; every collection those allocations trigger walks all of them again (with it on, a
     5,000-file inventory took 3x as long). What runs inside makes little cyclic garbage (parsing,
-    which does, stays outside); reference counting frees the rest."""
+    which does, stays outside); reference counting frees the rest.
+
+    On the way out, what exists is frozen out of the collector (until :func:`scan` returns):
+    objects made while it was paused are all in the youngest generation, and the first
+    collections after it were walking every one of them again (1.4 s of CPU in a re-scan of a
+    5,000-file project, 0.02 s frozen)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            _FROZEN.append(True)
             gc.enable()
+
+
+_FROZEN: list[bool] = []  # set while objects frozen by gc_paused wait for scan() to unfreeze them
+_SCANS: list[bool] = []  # one per scan() running
 
 
 @dataclass

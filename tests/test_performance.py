@@ -200,3 +200,10 @@ def test_gc_paused_restores_the_previous_state():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_scan_hands_what_it_froze_back_to_the_collector(project):
+    gc.unfreeze()
+    sarif(project, cache=True)
+    sarif(project, cache=True)  # the paused paths: results from the cache, inventory, rules
+    assert gc.get_freeze_count() == 0 and gc.isenabled() and not engine._FROZEN
