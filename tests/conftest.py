@@ -27,3 +27,20 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (../shared is only next to the project in CI)")
     return path
+
+
+@pytest.fixture
+def generated_project(tmp_path: Path, monkeypatch) -> Path:
+    """A 25-file project from the benchmark generator, with its own user cache key, and a file
+    that is only a notice (binary, skipped), so replays must repeat notices too."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = tmp_path / "repo"
+    generate(root, 25)
+    (root / ".git").mkdir()
+    (root / "team00" / "blob.sh").write_bytes(b"\x00\x01\x02binary")
+    return root

@@ -9,13 +9,9 @@ import itertools
 import os
 import pickle
 import random
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import generate
 
 from egresslint import cache as cache_module
 from egresslint import engine
@@ -28,14 +24,8 @@ from egresslint.reporters import render
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
-    root = tmp_path / "repo"
-    generate(root, 25)
-    (root / ".git").mkdir()
-    # a file that is only a notice (skipped), so replays must repeat notices too
-    (root / "team00" / "blob.sh").write_bytes(b"\x00\x01\x02binary")
-    return root
+def project(generated_project: Path) -> Path:
+    return generated_project
 
 
 def sarif(root: Path, **overrides) -> str:

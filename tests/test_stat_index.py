@@ -11,13 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_performance import project  # noqa: F401 (the fixture: a generated 25-file project)
 
 from egresslint import engine
 from egresslint.cache import Cache
 from egresslint.config import Config
 from egresslint.registry import load
 from egresslint.reporters import render
+
+
+@pytest.fixture
+def project(generated_project: Path) -> Path:
+    return generated_project
 
 
 @pytest.fixture
