@@ -6,12 +6,14 @@ The library API is :func:`scan`; everything heavy is imported lazily so that
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 __all__ = ["__version__", "scan"]
 
+# typing.TYPE_CHECKING without importing typing (~2 ms of `egresslint --version`)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from egresslint.report import Report
 
 

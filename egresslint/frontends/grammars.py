@@ -15,14 +15,13 @@ stale.
 
 from __future__ import annotations
 
-import hashlib
 import pprint
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from egresslint.resources import read_text
+from egresslint.resources import digest, read_text
 
 # A lexer class is not a literal: the tables say CUSTOM where lark stored the class, and
 # ``load`` puts the caller's class back.
@@ -39,10 +38,6 @@ GRAMMARS: dict[str, dict[str, Any]] = {
 _TABLES = Path(__file__).resolve().with_name("grammar_tables.py")
 # Options lark keeps in its serialized form that are run-time objects, not tables.
 _RUNTIME_OPTIONS = ("transformer", "lexer_callbacks", "postlex", "tree_class", "_plugins")
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _lark_version() -> str:
@@ -112,7 +107,7 @@ def _tables(name: str) -> dict[str, Any]:
         data["options"]["lexer"] = CUSTOM
         data["parser"]["lexer_conf"]["lexer_type"] = CUSTOM
     return {
-        "sha256": _sha256(read_text("grammar", name)),
+        "sha256": digest(read_text("grammar", name)),
         "options": GRAMMARS[name],
         "data": data,
         "memo": memo,
@@ -148,7 +143,7 @@ def stale(names: Iterable[str] = GRAMMARS) -> list[str]:
         for name in names
         if (entry := grammar_tables.TABLES.get(name)) is None
         or entry["options"] != GRAMMARS[name]
-        or entry["sha256"] != _sha256(read_text("grammar", name))
+        or entry["sha256"] != digest(read_text("grammar", name))
     ]
 
 
