@@ -89,6 +89,10 @@ class EgressPath:
 
 BUCKET_FROM = 16
 
+# Per resource class, the change names known to be fields (hasattr answers the same for every
+# instance: each is built by its dataclass __init__), so a replay asks hasattr once per name.
+_SETTABLE: dict[type, set[str]] = {}
+
 
 @dataclass
 class _Index:
@@ -138,16 +142,22 @@ class Inventory:
             cluster.egress_at_creation = self._snapshot(cluster)
 
     def apply(self, op: Operation) -> None:
-        self._version += 1
         group_key = (op.location.file, op.group)
         if self._pending is not None and (self._pending[1] != group_key or not op.group):
             self._take_snapshot()
+        # bumped after the snapshot, right before any change: an answer memoised while the
+        # snapshot was taken describes the state before this operation, so it must not survive
+        self._version += 1
         if op.group and group_key in self._failed_groups:
             return
         if op.action == "delete":
             self._delete(op.ref)
             return
-        existing = self.get(op.ref)
+        existing = self._ix.by_ref.get(op.ref)
+        key = None
+        if existing is None:  # the loose key is kept for _new (a project creates 100,000s)
+            key = op.ref.loose_key()
+            existing = self._loose_get(op.ref, key)
         if op.action == "ensure":
             if existing is not None and existing.declared:
                 return
@@ -157,7 +167,7 @@ class Inventory:
                 self._ensure_failed(op, missing)
                 return
         if existing is None:
-            existing = self._new(op.ref, op.location, declared=op.action != "update")
+            existing = self._new(op.ref, op.location, declared=op.action != "update", key=key)
         elif op.action in ("create", "ensure") and not existing.declared:
             existing.declared = True
             existing.location = op.location
@@ -184,7 +194,10 @@ class Inventory:
             subject=f"ensure:{op.ref.kind}:{op.ref.name}",
         ))
 
-    def _new(self, ref: Ref, location: Location, declared: bool) -> Resource:
+    def _new(self, ref: Ref, location: Location, declared: bool,
+             key: tuple[str, tuple[str, ...]] | None = None) -> Resource:
+        """A new resource for ``ref`` (its parents made when missing); ``key``, when given, is
+        ``ref.loose_key()`` (the parent chain taken from the inventory keeps every name)."""
         if ref.parent is not None:
             parent = self.get(ref.parent)
             if parent is None:
@@ -197,7 +210,8 @@ class Inventory:
         res = cls(ref=ref, location=location, declared=declared)
         ix = self._ix
         ix.by_ref[ref] = res
-        key = ref.loose_key()
+        if key is None:
+            key = ref.loose_key()
         same = ix.loose[key]
         same.append(ref)
         buckets = ix.loose_buckets.get(key)
@@ -229,11 +243,19 @@ class Inventory:
             ix.children[res.ref.parent].remove(res.ref)
 
     def _set_fields(self, res: Resource, op: Operation) -> None:
+        settable = _SETTABLE.get(type(res))
+        if settable is None:
+            settable = _SETTABLE[type(res)] = set()
         for name, value in op.changes.items():
-            if not hasattr(res, name) or name in ("ref", "history"):
-                self.problems.append(f"{op.command}: {type(res).__name__} has no field {name!r}")
+            if name not in settable:
+                if not hasattr(res, name) or name in ("ref", "history"):
+                    self.problems.append(f"{op.command}: {type(res).__name__} has no field {name!r}")
+                    continue
+                settable.add(name)
+            if not isinstance(value, tuple):
+                setattr(res, name, list(value) if isinstance(value, list) else value)
                 continue
-            if isinstance(value, tuple) and len(value) == 2 and value[0] == "append":
+            if len(value) == 2 and value[0] == "append":
                 current = getattr(res, name)
                 if isinstance(current, list):
                     current.extend(value[1])
@@ -248,11 +270,14 @@ class Inventory:
         template says nothing)."""
         if ref is None:
             return None
-        ix = self._ix
-        hit = ix.by_ref.get(ref)
+        hit = self._ix.by_ref.get(ref)
         if hit is not None:
             return hit
-        key = ref.loose_key()
+        return self._loose_get(ref, ref.loose_key())
+
+    def _loose_get(self, ref: Ref, key: tuple[str, tuple[str, ...]]) -> Resource | None:
+        """:meth:`get` for a ref not indexed as such; ``key`` is ``ref.loose_key()``."""
+        ix = self._ix
         buckets = ix.loose_buckets.get(key)
         if buckets is not None:
             found = _unique_compatible(buckets, _group_chain(ref))
@@ -267,24 +292,45 @@ class Inventory:
     def all(self, cls: type[R]) -> list[R]:
         """Resources of a kind, in insertion order (memoised per inventory state: rules ask
         this in inner loops)."""
-        memo = self._all_memo
-        if memo.get(None) != self._version:
-            memo.clear()
-            memo[None] = self._version
-        hit = memo.get(cls)
+        return list(self._all(cls))
+
+    def _all(self, cls: type[R]) -> list[R]:
+        """:meth:`all` without the copy, for loops in here that do not change it."""
+        memo = self._memo()
+        hit: list[R] | None = memo.get(cls)
         if hit is None:
             ix = self._ix
             hit = [r for ref in ix.by_kind.get(cls.KIND, ()) if isinstance(r := ix.by_ref[ref], cls)]
             memo[cls] = hit
-        return list(hit)
+        return hit
 
     def resources(self) -> Iterator[Resource]:
         return iter(self._ix.by_ref.values())
 
     def children(self, parent: Resource | Ref, cls: type[R]) -> list[R]:
-        ref = parent.ref if isinstance(parent, Resource) else parent
+        if isinstance(parent, Resource):
+            # memoised per inventory state (rules ask for a cluster's pools, a collection's rules
+            # in loops, and each child costs a Ref hash); the entry holds the parent, so its id
+            # is not reused while the entry lives
+            memo = self._memo()
+            key = ("children", id(parent), cls)
+            hit = memo.get(key)
+            if hit is None or hit[0] is not parent:
+                hit = memo[key] = (parent, self._children(parent.ref, cls))
+            return list(hit[1])
+        return self._children(parent, cls)
+
+    def _children(self, ref: Ref, cls: type[R]) -> list[R]:
         ix = self._ix
         return [r for c in ix.children.get(ref, ()) if isinstance(r := ix.by_ref[c], cls)]
+
+    def _memo(self) -> dict[Any, Any]:
+        """Answers memoised for the current inventory state: emptied by any change."""
+        memo = self._all_memo
+        if memo.get(None) != self._version:
+            memo.clear()
+            memo[None] = self._version
+        return memo
 
     def parent(self, res: Resource) -> Resource | None:
         return self.get(res.ref.parent)
@@ -449,7 +495,6 @@ class Inventory:
         if ip is None:
             return HopTarget("unknown")
         ip = self.resolve(ip) or ip
-        firewalls = self.all(Firewall)
         if ip.symbol is not None:
             sym = ip.symbol
             if sym.suffix:
@@ -458,10 +503,9 @@ class Inventory:
             if isinstance(target, Firewall) and "privateipaddress" in sym.query.lower():
                 return HopTarget("private", firewall=target)
             if isinstance(target, PublicIp) and sym.query.lower() == "ipaddress":
-                for fw in firewalls:
-                    for ref, pip in self.firewall_public_ips(fw):
-                        if pip is target or self.get(ref) is target:
-                            return HopTarget("public", firewall=fw, public_ip=target)
+                owner = self._first_holder("firewall-of-public-ip", target)
+                if owner is not None:
+                    return HopTarget("public", firewall=owner, public_ip=target)
                 return HopTarget("outside", public_ip=target)
             return HopTarget("unknown")
         if ip.known is None:
@@ -472,16 +516,58 @@ class Inventory:
         hit = self._address_index().get(str(address))
         if hit is not None:
             return hit
-        for sub in self.all(Subnet):
-            for prefix in sub.address_prefixes:
-                network = net.parse_network(prefix.known) if prefix.known else None
-                if network is None or address not in network:
-                    continue
-                if sub.ref.name == FIREWALL_SUBNET:
-                    owner = next((fw for fw in firewalls if self.firewall_subnet(fw) is sub), None)
-                    return HopTarget("firewall-subnet", firewall=owner, subnet=sub)
-                return HopTarget("subnet", subnet=sub)
-        return HopTarget("outside")
+        sub = self._subnet_holding(address)
+        if sub is None:
+            return HopTarget("outside")
+        if sub.ref.name == FIREWALL_SUBNET:
+            return HopTarget("firewall-subnet", firewall=self._first_holder("firewall-of-subnet", sub), subnet=sub)
+        return HopTarget("subnet", subnet=sub)
+
+    def _first_holder(self, relation: str, res: Resource) -> Firewall | None:
+        """The first firewall (in insertion order) that uses public IP ``res``
+        (``firewall-of-public-ip``) or whose AzureFirewallSubnet is ``res`` (``firewall-of-subnet``):
+        an index per inventory state, not a scan over every firewall per next hop. Keyed by id;
+        each entry holds its resource, so an id is not reused while the index lives."""
+        memo = self._memo()
+        index: dict[int, tuple[Resource, Firewall]] | None = memo.get(relation)
+        if index is None:
+            index = memo[relation] = {}
+            for fw in self._all(Firewall):
+                if relation == "firewall-of-subnet":
+                    held = [self.firewall_subnet(fw)]
+                else:  # a PublicIp found for a config's ref (get(ref) is that same resource)
+                    held = [pip for _ref, pip in self.firewall_public_ips(fw)]
+                for r in held:
+                    if r is not None:
+                        index.setdefault(id(r), (r, fw))
+        hit = index.get(id(res))
+        return hit[1] if hit is not None and hit[0] is res else None
+
+    def _subnet_holding(self, address: net.IPAddress) -> Subnet | None:
+        """The first subnet (in insertion order) with a known prefix holding ``address``. Its
+        prefixes are indexed by (version, network address, length) per inventory state; a
+        question looks up the address masked to each prefix length (at most 129 lookups), not
+        every subnet."""
+        memo = self._memo()
+        index: dict[tuple[int, int, int], tuple[int, Subnet]] | None = memo.get("subnet-prefixes")
+        if index is None:
+            index = memo["subnet-prefixes"] = {}
+            for pos, sub in enumerate(self._all(Subnet)):
+                for prefix in sub.address_prefixes:
+                    network = net.parse_network(prefix.known) if prefix.known else None
+                    if network is not None:
+                        key = (network.version, int(network.network_address), network.prefixlen)
+                        index.setdefault(key, (pos, sub))
+        if not index:
+            return None
+        bits = address.max_prefixlen
+        value = int(address)
+        best: tuple[int, Subnet] | None = None
+        for length in range(bits + 1):
+            hit = index.get((address.version, value & (((1 << length) - 1) << (bits - length)), length))
+            if hit is not None and (best is None or hit[0] < best[0]):
+                best = hit
+        return best[1] if best is not None else None
 
     # ------------------------------------------------------------------ clusters
     def node_pools(self, cluster: Cluster) -> list[NodePool]:
@@ -510,10 +596,7 @@ class Inventory:
         return False
 
     def egress_paths(self, cluster: Cluster) -> list[EgressPath]:
-        memo = self._all_memo
-        if memo.get(None) != self._version:
-            memo.clear()
-            memo[None] = self._version
+        memo = self._memo()
         key = ("egress", id(cluster))
         if key not in memo:
             memo[key] = self._egress_paths(cluster)

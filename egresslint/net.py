@@ -228,7 +228,9 @@ def _collapse(nets: Iterable[IPNetwork]) -> tuple[IPNetwork, ...]:
         by_version[n.version].append(n)
     out: list[IPNetwork] = []
     for version in (4, 6):
-        if by_version[version]:
+        if len(by_version[version]) == 1:  # the usual case: already minimal (no supernet math)
+            out.append(by_version[version][0])
+        elif by_version[version]:
             out.extend(ipaddress.collapse_addresses(by_version[version]))  # type: ignore[type-var]
     return tuple(out)
 
@@ -589,6 +591,17 @@ def _tokens(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_S = TypeVar("_S")
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed(parse: Callable[[tuple[str, ...]], _S], items: tuple[str, ...]) -> _S:
+    """``parse`` (a set parser over tokens) of ``items`` as written, memoised: a large project
+    repeats the same few spellings (`'*'`, `443`, `TCP`) in thousands of rules, so a hit skips
+    the tokenising too. Bounded, since a long-lived process meets ever new items."""
+    return parse(_tokens(items))
+
+
 def _parse_range(token: str) -> list[IPNetwork] | None:
     first, dash, last = token.partition("-")
     if not dash:
@@ -622,7 +635,20 @@ class AddressSet:
         """Parse Azure address items: CIDRs (host bits tolerated), IPs, ranges ``a-b``, ``*``,
         ``Any``, service tags (``AzureCloud.westeurope``) and anything else (kept symbolic).
         Items may hold several tokens separated by commas or blanks."""
-        return _parse_address_set(_tokens(items))
+        return _parsed(_parse_address_set, items if type(items) is tuple else tuple(items))
+
+    def __hash__(self) -> int:
+        # the generated hash, computed once: sets are shared by many rules (parse is memoised)
+        # and hashed in rule signatures, and each hash walks every network's Python __hash__
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            h = self.__dict__["_hash"] = hash((self.wildcard, self.networks, self.tags, self.unknown))
+            return h
+
+    def __getstate__(self) -> dict[str, object]:
+        # str hashes differ between processes: a cached hash must not travel in a pickle
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def is_empty(self) -> bool:
@@ -856,7 +882,7 @@ class PortSet:
 
     @classmethod
     def parse(cls, items: Iterable[str]) -> PortSet:
-        return _parse_ports(_tokens(items))
+        return _parsed(_parse_ports, items if type(items) is tuple else tuple(items))
 
     @property
     def is_all(self) -> bool:
@@ -939,7 +965,7 @@ class ProtocolSet:
 
     @classmethod
     def parse(cls, items: Iterable[str]) -> ProtocolSet:
-        return _parse_protocols(_tokens(items))
+        return _parsed(_parse_protocols, items if type(items) is tuple else tuple(items))
 
     @property
     def is_empty(self) -> bool:
@@ -1007,7 +1033,7 @@ class AppProtocolSet:
 
     @classmethod
     def parse(cls, items: Iterable[str]) -> AppProtocolSet:
-        return _parse_app_protocols(_tokens(items))
+        return _parsed(_parse_app_protocols, items if type(items) is tuple else tuple(items))
 
     @property
     def is_empty(self) -> bool:
@@ -1177,6 +1203,12 @@ def system_routes(vnet_prefixes: Sequence[str]) -> tuple[SystemRoute, ...]:
     prefix to ``VnetLocal`` plus :data:`SYSTEM_ROUTES`, where a private range that lies inside the
     VNet address space becomes part of the virtual network (its ``None`` route is dropped).
     Unparseable prefixes are skipped. There are no IPv6 system routes besides VNet prefixes."""
+    return _system_routes(vnet_prefixes if type(vnet_prefixes) is tuple else tuple(vnet_prefixes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _system_routes(vnet_prefixes: tuple[str, ...]) -> tuple[SystemRoute, ...]:
+    # memoised: every route question of every subnet of a VNet asks it again (immutable answer)
     nets: list[IPNetwork] = []
     for text in vnet_prefixes:
         net = parse_network(text)

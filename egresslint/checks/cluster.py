@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -164,12 +165,10 @@ class ClusterCidrOverlap(Rule):
 
     def _reserved(self, network: Network, what: str, cluster: str | None, where: Location,
                   subject: str) -> Iterator[Finding]:
-        for text in RESERVED:
-            reserved = ipaddress.ip_network(text)
-            if network.version == reserved.version and net.overlaps(network, reserved):
-                owner = f" of cluster '{cluster}'" if cluster else ""
-                yield self.finding(f"{what} {network}{owner} overlaps {reserved}, which AKS reserves", where,
-                                   subject=f"{subject}:reserved:{reserved}")
+        for reserved in _reserved_overlapping(network):
+            owner = f" of cluster '{cluster}'" if cluster else ""
+            yield self.finding(f"{what} {network}{owner} overlaps {reserved}, which AKS reserves", where,
+                               subject=f"{subject}:reserved:{reserved}")
 
     def _peered(self, network: Network, what: str, cluster: str, where: Location, subject: str,
                 peered: list[tuple[Value, Network]]) -> Iterator[Finding]:
@@ -197,6 +196,19 @@ class ClusterCidrOverlap(Rule):
                     "first address, used by kubernetes.default")
             yield self.finding(f"DNS service IP {address} of cluster '{cluster.name}' is the {role} of service "
                                f"CIDR {svc}; use {svc[10]}", where, subject=subject)
+
+
+@functools.cache
+def _reserved_networks() -> tuple[Network, ...]:
+    """:data:`RESERVED` parsed once (every network of every cluster is tested against them)."""
+    return tuple(ipaddress.ip_network(text) for text in RESERVED)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reserved_overlapping(network: Network) -> tuple[Network, ...]:
+    """The reserved ranges ``network`` overlaps, in :data:`RESERVED` order (memoised: clusters
+    of a large project repeat the same ranges, the defaults above all)."""
+    return tuple(r for r in _reserved_networks() if network.version == r.version and net.overlaps(network, r))
 
 
 def _fact_ranges(inv: Inventory) -> list[str]:

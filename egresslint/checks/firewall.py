@@ -13,6 +13,8 @@ decide is EGL004 (info), never an error.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -179,6 +181,14 @@ def _label_list(items: Sequence[str], limit: int = 40) -> str:
     return text + (f" and {len(shown) - limit} more" if len(shown) > limit else "")
 
 
+@functools.lru_cache(maxsize=1024)
+def _required(profile: ClusterProfile, custom_dns: bool, kind: str) -> tuple[Endpoint, ...]:
+    """:func:`required_endpoints`, memoised for the profiles of a large project: called with the
+    profile's ``name`` blanked (the pack's conditions never read it), the few distinct profiles
+    of thousands of clusters share one answer."""
+    return tuple(required_endpoints(profile, custom_dns=custom_dns, rule=kind))
+
+
 class _Requirements:
     """Evaluate the pack's endpoints of one kind for one (cluster, path, firewall)."""
 
@@ -192,7 +202,7 @@ class _Requirements:
         self.dns_ips: dict[str, str] = {}  # label -> custom DNS server address, for the az snippet
         dns = custom_dns_servers(inv, path, fw) if kind == "network" else []
         seen: set[tuple[str, int, tuple[str, ...], str | None]] = set()
-        for ep in required_endpoints(self.profile, custom_dns=bool(dns), rule=kind):
+        for ep in _required(dataclasses.replace(self.profile, name=""), bool(dns), kind):
             key = (ep.protocol, ep.port, ep.fqdns, ep.service_tag if not ep.custom_dns else "dns")
             if key in seen:
                 continue
@@ -762,7 +772,12 @@ def _broad(e: Entry) -> bool:
     ``Internet``, very large prefixes (cheap tests; no address arithmetic)."""
     if e.kind == "application":
         return any(f.startswith("*") for f in e.fqdns)
-    d = e.destinations
+    return _broad_destinations(e.destinations)
+
+
+@functools.lru_cache(maxsize=4096)
+def _broad_destinations(d: AddressSet) -> bool:
+    # memoised by set: parsed sets are shared by the many rules that write them alike
     return d.wildcard or any(n.prefixlen <= 8 for n in d.networks) or any(t.scope == "internet" for t in d.tags)
 
 
@@ -884,16 +899,14 @@ class ShadowedRule(Rule):
                 continue
             spans[id(e)] = _span(e)
             earlier: Entry | None = None
-            sig = _signature(e)
-            dup = first_of.get(sig)
-            if dup is not None and _precedes(dup, e):
+            dup = first_of.setdefault(_signature(e), e)  # one hash of the signature, not two
+            if dup is not e and _precedes(dup, e):
                 earlier = dup
             else:
                 earlier = self._first_covering(e, broad, self._candidates(e, by_name, recent), spans)
             if earlier is not None and id(e.rule) not in reported and e.rule.declared:
                 reported.add(id(e.rule))
                 yield self._finding(earlier, e)
-            first_of.setdefault(sig, e)
             if _broad(e) and len(broad) < _MAX_BROAD:
                 broad.append(e)
             if e.kind == "application":
@@ -1032,6 +1045,20 @@ class DuplicateCollectionPriority(Rule):
 _NUMERIC = re.compile(r"^[0-9./:\-*]+$")
 
 
+@functools.lru_cache(maxsize=8192)
+def _ordinary_address(token: str) -> bool:
+    """An address token EGL209 has nothing to say about: a wildcard, a number, an address or
+    network, a known service tag, or nothing that looks like a tag."""
+    if token.lower() in ("*", "any") or _NUMERIC.match(token) or not net.looks_like_tag(token):
+        return True
+    return net.parse_network(token) is not None or net.known_service_tag(token)
+
+
+@functools.lru_cache(maxsize=8192)
+def _ordinary_addresses(text: str) -> bool:
+    return all(_ordinary_address(token) for token in text.replace(",", " ").split())
+
+
 class UnknownTag(Rule):
     id = "EGL209"
     name = "unknown-tag"
@@ -1071,6 +1098,9 @@ class UnknownTag(Rule):
             for rule in inv.all(cls):
                 for field_name in ("destination_addresses", "source_addresses"):
                     for v in getattr(rule, field_name):
+                        # most values are literal addresses with nothing to say (100,000s of them)
+                        if v.symbol is None and (v.known is None or _ordinary_addresses(v.known)):
+                            continue
                         yield from self._service_tag(inv, rule, v)
         for app in inv.all(ApplicationRule):
             for v in app.fqdn_tags:
@@ -1081,9 +1111,7 @@ class UnknownTag(Rule):
         if r.known is None:
             return
         for token in r.known.replace(",", " ").split():
-            if token.lower() in ("*", "any") or _NUMERIC.match(token) or not net.looks_like_tag(token):
-                continue
-            if net.parse_network(token) is not None or net.known_service_tag(token):
+            if _ordinary_address(token):
                 continue
             where = _loc(value, rule.location)
             subject = f"{rule.ref}:{token.lower()}"
