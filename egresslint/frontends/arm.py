@@ -429,13 +429,17 @@ class _N:
 
     @staticmethod
     def make(env: _Env, ptr: tuple[Any, ...], raw: Any) -> _N:
+        # positional arguments: this runs for every member a handler reads
         if isinstance(raw, str):
-            if env.scope is not None and ax.is_expression(raw):
-                return _N(env, ptr, val=env.scope.evaluate(raw, env.copy), text=raw)
-            return _N(env, ptr, val=ax.literal_text(raw) if env.scope is not None else raw, text=raw)
+            scope = env.scope
+            if scope is None or raw[:1] != "[":  # an export, or no expression and no ``[[``
+                return _N(env, ptr, _MISSING, raw, raw)
+            if ax.is_expression(raw):
+                return _N(env, ptr, _MISSING, scope.evaluate(raw, env.copy), raw)
+            return _N(env, ptr, _MISSING, ax.literal_text(raw), raw)
         if isinstance(raw, (dict, list)):
-            return _N(env, ptr, raw=raw)
-        return _N(env, ptr, val=raw)
+            return _N(env, ptr, raw)
+        return _N(env, ptr, _MISSING, raw)
 
     # ---------------------------------------------------------------- navigation
 
@@ -449,9 +453,13 @@ class _N:
     def get(self, key: str) -> _N | None:
         raw = self.raw
         if isinstance(raw, dict):
-            k = key if key in raw else next((x for x in raw if isinstance(x, str) and x.lower() == key.lower()), None)
-            if k is not None and k != "copy":
-                return _N.make(self.env, self.ptr + (k,), raw[k])
+            if key in raw:
+                if key != "copy":
+                    return _N.make(self.env, self.ptr + (key,), raw[key])
+            else:
+                k = self.env.reader.folded_keys(raw).get(key.lower())
+                if k is not None and k != "copy":
+                    return _N.make(self.env, self.ptr + (k,), raw[k])
             copies = raw.get("copy")
             if isinstance(copies, list) and self.env.scope is not None:
                 for j, spec in enumerate(copies):
@@ -510,15 +518,15 @@ class _N:
     def value(self, net: bool = True, what: str = "") -> Value | None:
         """The model Value of a scalar (None for null, objects and arrays)."""
         v = self.val
+        if isinstance(v, str):  # the common case first
+            return Value(self.text if self.text is not None else v, v, location=self.env.reader.location(self.ptr))
         if v is _MISSING or v is None or isinstance(v, (dict, list)):
             return None
-        loc = self.location()
+        loc = self.env.reader.location(self.ptr)
         if isinstance(v, bool):
             return Value(self.text or ("true" if v else "false"), "true" if v else "false", location=loc)
         if isinstance(v, (int, float)):
             return Value(self.text or str(v), str(v), location=loc)
-        if isinstance(v, str):
-            return Value(self.text if self.text is not None else v, v, location=loc)
         text = self.text if self.text is not None else f"[{v.text}]"
         if isinstance(v, ax.Symbolic):
             return Value.symbolic(v.symbol, text, loc)
@@ -540,7 +548,22 @@ class _N:
 
     def values(self, what: str = "") -> list[Value]:
         """Values of a list of scalars (an unknown list gives one unknown Value)."""
-        if self.elements is not None or isinstance(self.raw, list) or isinstance(self.val, list):
+        raw = self.raw
+        if isinstance(raw, list):
+            env = self.env
+            location = env.reader.location
+            ptr = self.ptr
+            out = []
+            for i, x in enumerate(raw):
+                if isinstance(x, str) and x[:1] != "[":
+                    # a literal string, most list members: the Value ``make`` and ``value`` give
+                    out.append(Value(x, x, location=location(ptr + (i,))))
+                    continue
+                v = _N.make(env, ptr + (i,), x).value(what=what)
+                if v is not None:
+                    out.append(v)
+            return out
+        if self.elements is not None or isinstance(self.val, list):
             out = []
             for item in self.items():
                 v = item.value(what=what)
@@ -590,6 +613,7 @@ class _Reader:
     doc: JsonDocument
     result: FrontendResult = field(default_factory=FrontendResult)
     _locs: dict[tuple[Any, ...], Location] = field(default_factory=dict)
+    _folded: dict[int, tuple[dict[str, Any], dict[str, str]]] = field(default_factory=dict)
     _reported: set[str] = field(default_factory=set)
     _seq: int = 0
     _group: int = 0  # one group per declared resource (instance): its inline children share it
@@ -602,6 +626,19 @@ class _Reader:
             loc = self.doc.location(self.source.path, ptr)
             self._locs[ptr] = loc
         return loc
+
+    def folded_keys(self, raw: dict[str, Any]) -> dict[str, str]:
+        """Lower-cased member name -> the first member of ``raw`` spelled so (ARM names ignore
+        case), built once per object of the document instead of a scan per look-up."""
+        entry = self._folded.get(id(raw))
+        if entry is None:
+            folded: dict[str, str] = {}
+            for k in raw:
+                if isinstance(k, str):
+                    folded.setdefault(k.lower(), k)
+            # the entry holds ``raw``: while it lives its id names no other object
+            entry = self._folded[id(raw)] = (raw, folded)
+        return entry[1]
 
     def emit(self, kind_ref: Ref, node: _N, changes: dict[str, Any], command: str, conditional: bool,
              action: str = "create") -> None:
@@ -672,14 +709,29 @@ class _Reader:
     def check_syntax(self, data: Any, ptr: tuple[Any, ...]) -> None:
         """EGL001 for every broken ``[...]`` expression in the document (free text in
         ``metadata`` and ``comments`` is not evaluated by ARM and not checked)."""
+        if data is self.doc.data:
+            candidates = self.doc.strings_starting_with_bracket()
+            if candidates is not None and not any(
+                isinstance(ax.parse_template_string(c), ax.ExpressionError) for c in candidates
+            ):
+                return  # every string that could be an expression parses: nothing to report
+        # Only containers and strings starting with "[" go on the stack (nothing else can hold
+        # an expression); they come off in the order of a walk of every value, so the findings
+        # keep their order.
         stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ptr)]
+        push = stack.append
         while stack:
             node, p = stack.pop()
             if isinstance(node, dict):
-                stack.extend((v, p + (k,)) for k, v in node.items() if k not in _FREE_TEXT_KEYS)
+                for k, v in node.items():
+                    if isinstance(v, (dict, list)) or (isinstance(v, str) and v[:1] == "["):
+                        if k not in _FREE_TEXT_KEYS:
+                            push((v, p + (k,)))
             elif isinstance(node, list):
-                stack.extend((v, p + (i,)) for i, v in enumerate(node))
-            elif isinstance(node, str) and node.startswith("[") and ax.is_expression(node):
+                for i, v in enumerate(node):
+                    if isinstance(v, (dict, list)) or (isinstance(v, str) and v[:1] == "["):
+                        push((v, p + (i,)))
+            elif ax.is_expression(node):
                 parsed = ax.parse_template_string(node)
                 if isinstance(parsed, ax.ExpressionError):
                     self.expression_error(node, p, parsed)

@@ -272,20 +272,21 @@ def make_partial(parts: Iterable[Any]) -> Any:
     """Join pieces into a str (all known) or a :class:`Partial` (flattened, adjacent text
     merged, empty text dropped)."""
     out: list[str | Unknown | Symbolic] = []
+    text_last = False  # whether out[-1] is text (adjacent text is merged into it)
     for p in parts:
-        if isinstance(p, Partial):
-            items: Iterable[Any] = p.parts
-        else:
-            items = (p,)
+        items: Iterable[Any] = p.parts if isinstance(p, Partial) else (p,)
         for q in items:
             if isinstance(q, str):
                 if not q:
                     continue
-                if out and isinstance(out[-1], str):
-                    out[-1] = out[-1] + q
+                if text_last:
+                    out[-1] = out[-1] + q  # type: ignore[operator]
                     continue
+                text_last = True
+            else:
+                text_last = False
             out.append(q)
-    if all(isinstance(p, str) for p in out):
+    if not out or (text_last and len(out) == 1):  # all known: adjacent text was merged
         return "".join(out)  # type: ignore[arg-type]
     if len(out) > MAX_PARTS:
         return Unknown("concat(...)", "value too large to evaluate", opaque_info(out)[1])

@@ -2,8 +2,9 @@
 
 The document is parsed by the stdlib (``json.loads``, C speed). Positions are recovered only
 when somebody asks for one: the first request builds a per-document index (one regex scan of
-the text mapping every JSON pointer to the span of its value and of its key) and later
-requests are dictionary look-ups.
+the text, one match per value, mapping every JSON pointer to the span of its value; the spans
+of member names in a second scan, on the first request for one) and later requests are
+dictionary look-ups.
 
 Azure tooling accepts ARM templates with ``//`` and ``/* */`` comments, literal line breaks
 inside strings and trailing commas. When the strict parse fails, comments and trailing commas
@@ -23,6 +24,7 @@ import re
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from egresslint.model import Location
@@ -36,15 +38,22 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 # Strings, comments; used to blank out comments (and trailing commas) keeping offsets.
 _COMMENT_SCAN = re.compile(_STRING + r'|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING_COMMA_SCAN = re.compile(_STRING + r'|,(?=\s*[}\]])', re.S)
-# Tokens of the position index (leading whitespace consumed in the same match): strings,
-# structural characters, bare scalars.
-_TOKEN = re.compile(r'\s*(' + _STRING + r'|[{}\[\]:,]|[^\s{}\[\]:,"]+)', re.S)
+# One match per value of the position index (a valid JSON text): the separators before it
+# (whitespace, a comma), in an object its member name (group 1, inside the quotes) and colon,
+# then a scalar (group 2), an opening bracket (group 3) or, with no group, a closing one. One
+# match per value instead of one per token (name, colon, value, comma) is what makes the index
+# cheap. The quantifiers are possessive: nothing they consume could be given back to a match
+# (JSON whitespace is exactly these four characters), and not trying is faster.
+_STRING_BODY = r'[^"\\]*+(?:\\.[^"\\]*+)*+'
+_ITEM = re.compile(r'[ \t\n\r,]*+(?:"(' + _STRING_BODY + r')"[ \t\n\r]*+:[ \t\n\r]*+)?'
+                   r'(?:("' + _STRING_BODY + r'"|[^ \t\n\r{}\[\]:,"]++)|([{\[])|[}\]])', re.S)
 # Above this many characters the full index (every pointer of the document, ~250 bytes each:
 # 1.5 GB for a 50 MB template) costs more than it saves; spans are then found by descending
 # from the root, skipping siblings with the C decoder, caching the members of each container
 # on the way (memory in proportion to the containers visited, not to the document).
 FULL_INDEX_MAX_CHARS = 2_000_000
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_BRACKET_STRING = re.compile(r'"(\[[^"]*)"')
 _DECODER = json.JSONDecoder(strict=False)
 
 
@@ -112,6 +121,18 @@ class JsonDocument:
     def ok(self) -> bool:
         return self.error is None
 
+    def strings_starting_with_bracket(self) -> list[str] | None:
+        """Every string of the document (member names too) that starts with ``[``, read off the
+        text in one scan, or None when the text has a backslash (a string's text is then not
+        its value, and a quote may be escaped) or the document is broken.
+
+        Without a backslash every quote of the (comment-blanked) text delimits a string, and a
+        quote followed by ``[`` opens one: a closing quote is never followed by ``[`` in JSON."""
+        text = self._scan_text
+        if not self.ok or "\\" in text:
+            return None
+        return _BRACKET_STRING.findall(text)
+
     def _long_number_error(self) -> JsonError:
         limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
         m = re.search(rf"\d{{{limit + 1},}}", self.text)
@@ -138,12 +159,15 @@ class JsonDocument:
         return None if hit is None else hit[0]
 
     def _lookup(self, pointer: Pointer, keys: bool) -> tuple[int, int] | None:
+        index = self._keys if keys else self._index
+        if index is not None:  # built: the common case, one look-up
+            return index.get(pointer)
         if len(self._scan_text) > FULL_INDEX_MAX_CHARS and self.ok:
             return self._descend(pointer, keys)
-        if self._index is None:
-            self._build_index()
-        assert self._index is not None and self._keys is not None
-        return (self._keys if keys else self._index).get(pointer)
+        self._build_index(keys)
+        index = self._keys if keys else self._index
+        assert index is not None
+        return index.get(pointer)
 
     def _descend(self, pointer: Pointer, keys: bool) -> tuple[int, int] | None:
         """The span of ``pointer`` (of its member name when ``keys``) found from the root."""
@@ -168,15 +192,15 @@ class JsonDocument:
         """A :class:`Location` for the value at ``pointer``; for a pointer that names nothing,
         the nearest enclosing value that exists (the document start at worst)."""
         ptr = tuple(pointer)
+        index = self._index
+        hit = index.get(ptr) if index is not None else self._lookup(ptr, keys=False)
         probe = ptr
-        while True:
-            sp = self.span(probe)
-            if sp is not None or not probe:
-                break
+        while hit is None:
+            if not probe:
+                return Location(file, 1, 1, path=ptr)
             probe = probe[:-1]
-        if sp is None:
-            return Location(file, 1, 1, path=ptr)
-        return Location(file, sp[0], sp[1], sp[2], sp[3], path=ptr)
+            hit = self._lookup(probe, keys=False)
+        return Location(file, *self._span_of(*hit), ptr)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
@@ -186,19 +210,22 @@ class JsonDocument:
 
     def _line_starts(self) -> list[int]:
         if self._lines is None:
-            starts = [0]
-            starts.extend(m.end() for m in re.finditer("\n", self.text))
-            self._lines = starts
+            # offsets past each line break: the running sum of the line lengths
+            self._lines = [0, *accumulate(len(line) + 1 for line in self.text.split("\n")[:-1])]
         return self._lines
 
     def _span_of(self, start: int, end: int) -> Span:
-        lines = self._line_starts()
+        lines = self._lines if self._lines is not None else self._line_starts()
         i = bisect_right(lines, start) - 1
         j = bisect_right(lines, end) - 1 if end > start else i
         return i + 1, start - lines[i] + 1, j + 1, end - lines[j] + 1
 
-    def _build_index(self) -> None:
-        self._index, self._keys = build_index(self._scan_text) if self.ok else ({}, {})
+    def _build_index(self, keys: bool) -> None:
+        # Member names only when asked (a quarter of the work, and the frontends locate values)
+        values, names = build_index(self._scan_text, keys) if self.ok else ({}, {})
+        self._index = values
+        if keys:
+            self._keys = names
 
 
 def parse(text: str) -> JsonDocument:
@@ -267,50 +294,47 @@ def _members(text: str, start: int) -> dict[Any, tuple[tuple[int, int] | None, t
     return out
 
 
-def build_index(text: str) -> tuple[dict[Pointer, tuple[int, int]], dict[Pointer, tuple[int, int]]]:
+_DOCUMENT, _OBJECT, _ARRAY = 0, 1, 2  # what the value being read is in (build_index)
+
+
+def build_index(
+    text: str, keys: bool = True
+) -> tuple[dict[Pointer, tuple[int, int]], dict[Pointer, tuple[int, int]]]:
     """Map every JSON pointer of a (valid, comment-free) JSON text to the (start, end) offsets
-    of its value, and every object member's pointer to the offsets of its key."""
+    of its value, and (with ``keys``; else the second map is empty) every object member's
+    pointer to the offsets of its name. A repeated name: its last occurrence, as
+    ``json.loads`` keeps."""
     values: dict[Pointer, tuple[int, int]] = {}
-    keys: dict[Pointer, tuple[int, int]] = {}
-    # Stack frames: [pointer, is_object, next array index, pending key, start offset]
-    stack: list[list[Any]] = []
-    pointer: Pointer = ()
-    expect_key = False
-    pending_key: Any = None
-    for m in _TOKEN.finditer(text):
-        tok = m.group(1)
-        c = tok[0]
-        if c == ",":
-            if stack and not stack[-1][1]:
-                stack[-1][2] += 1
-            else:
-                expect_key = True
+    names: dict[Pointer, tuple[int, int]] = {}
+    record_names = names.__setitem__ if keys else None
+    # The open container: its pointer, what it is (_OBJECT, _ARRAY, or _DOCUMENT before the
+    # first value), the index of its next element, where it starts; the enclosing ones wait on
+    # the stack.
+    stack: list[tuple[Pointer, int, int, int]] = []
+    top: Pointer = ()
+    kind = _DOCUMENT
+    index = 0
+    opened = 0
+    for m in _ITEM.finditer(text):
+        last = m.lastindex
+        if last is None:  # a closing bracket
+            values[top] = (opened, m.end())
+            top, kind, index, opened = stack.pop()
             continue
-        if c == ":":
-            continue
-        if c == "}" or c == "]":
-            frame = stack.pop()
-            values[frame[0]] = (frame[4], m.end(1))
-            expect_key = False
-            continue
-        if expect_key:  # an object member name
-            pending_key = _key_text(tok) if c == '"' else tok
-            keys[stack[-1][0] + (pending_key,)] = (m.start(1), m.end(1))
-            expect_key = False
-            continue
-        # A value: its pointer comes from the enclosing container.
-        if stack:
-            top = stack[-1]
-            pointer = top[0] + ((pending_key,) if top[1] else (top[2],))
+        if kind == _OBJECT:  # a member: its name is group 1
+            body = m.group(1)
+            pointer = top + ((body if "\\" not in body else _key_text(f'"{body}"')),)
+            if record_names is not None:
+                start, end = m.span(1)
+                record_names(pointer, (start - 1, end + 1))  # with the quotes
+        elif kind == _ARRAY:
+            pointer = top + (index,)
+            index += 1
         else:
             pointer = ()
-        if c == "{":
-            stack.append([pointer, True, 0, None, m.start(1)])
-            expect_key = True
-        elif c == "[":
-            stack.append([pointer, False, 0, None, m.start(1)])
+        if last == 2:
+            values[pointer] = m.span(2)
         else:
-            values[pointer] = (m.start(1), m.end(1))
-    # Empty arrays: "[" then "]" never saw an element, nothing to fix. Empty objects: the
-    # "{" set expect_key; "}" reset it. Both handled above.
-    return values, keys
+            stack.append((top, kind, index, opened))
+            top, kind, index, opened = pointer, (_ARRAY if m.group(3) == "[" else _OBJECT), 0, m.start(3)
+    return values, names
