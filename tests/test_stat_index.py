@@ -118,3 +118,16 @@ def test_a_lower_size_limit_is_not_bypassed_by_the_index(project, monkeypatch):
     sarif, text = scan(project, cache=True, max_file_size=limit)
     assert (sarif, text) == scan(project, max_file_size=limit)
     assert "over --max-file-size" in text
+
+
+def test_a_file_gone_before_its_text_is_asked_for_shows_no_excerpt(tmp_path):
+    from egresslint.files import Candidate, Sources
+
+    gone = tmp_path / "deploy.sh"
+    gone.write_text("az group create -n rg -l westeurope\n", encoding="utf-8")
+    sources = Sources()
+    sources.defer(Candidate(gone, "deploy.sh", "script", "bash"))
+    sources["kept.sh"] = "echo\n"
+    gone.unlink()  # deleted during the scan, after the stat index vouched for it
+    assert sources["deploy.sh"] == "" and sources.get("kept.sh") == "echo\n"
+    assert list(sources) == ["deploy.sh", "kept.sh"] and len(sources) == 2
