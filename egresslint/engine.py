@@ -228,17 +228,18 @@ def prepare(candidates: list[Candidate], config: Config, cache: Cache | None) ->
     out: list[Prepared] = []
     for cand in candidates:
         sibling = _parameters_sibling(cand)
-        seen = (cand.kind, cand.dialect, stamp(cand.path), sibling is not None and stamp(sibling))
-        known = index.get(cand.display)
-        # trusted only when both were last changed (ctime: any write sets it) well before the
-        # stat was recorded
-        if known is not None and known[0] == seen and seen[2] is not None and seen[2][2] + _RACY_NS < known[2] \
-                and (not seen[3] or seen[3][2] + _RACY_NS < known[2]):
+        own, params = stamp(cand.path), stamp(sibling) if sibling is not None else None
+        seen = (cand.kind, cand.dialect, own, params)
+        known = index.get(cand.display)  # (seen, key, when it was recorded)
+        # trusted only when the file and its parameters file were last changed (ctime: any write
+        # sets it) well before the record
+        if known is not None and own is not None and known[0] == seen \
+                and all(s.ctime_ns + _RACY_NS < known[2] for s in (own, params) if s is not None):
             out.append((None, known[1]))
             continue
         taken = time.time_ns()  # before reading: an edit after this has a later time
         loaded, key = _read_and_key(cand, config.max_file_size)
-        if key is not None and seen[2] is not None:
+        if key is not None and own is not None:
             fresh[cand.display] = (seen, key, taken)
         else:
             fresh.pop(cand.display, None)
@@ -258,7 +259,7 @@ def _read_and_key(cand: Candidate, max_size: int) -> Prepared:
                              _arm_parameters(cand, max_size))
 
 
-def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: Config,
+def _project_key(prepared: list[Prepared], config: Config,
                  registry: Registry, root: Path) -> str | None:
     """Key of a whole-project :class:`Analysis`: every analysed file's parse key, in order, and
     everything else the analysis reads (the root, which absolute template paths in scripts are
@@ -293,14 +294,14 @@ def _project_key(prepared: list[tuple[ReadResult | None, str | None]], config: C
                      (config.facts, config.cloud, config.region, packs, rules))
 
 
-def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResult | None, list[Notification], str]:
-    """Read and parse one file (in a worker process or not): (text, result, notices, key)."""
+def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResult | None, list[Notification]]:
+    """Read and parse one file (in a worker process or not): (text, result, notices)."""
     notes: list[Notification] = []
     loaded = read(cand, max_size)
     if loaded.note is not None:
         notes.append(loaded.note)
     if loaded.source is None:
-        return None, None, notes, ""
+        return None, None, notes
     params = _arm_parameters(cand, max_size)
     result = _run_frontend(loaded.source, notes, params)
     if cand.kind != "json":  # ARM suppressions are metadata, which the frontend reads
@@ -309,18 +310,18 @@ def _load_one(cand: Candidate, max_size: int) -> tuple[str | None, FrontendResul
         line, column, message = loaded.decode_error
         result.findings.insert(0, Finding("EGL001", f"cannot decode file: {message}", Severity.ERROR,
                                           Location(cand.display, line, column)))
-    return loaded.source.text, result, notes, ""
+    return loaded.source.text, result, notes
 
 
 def _load_many_pickled(cands: list[Candidate], max_size: int) -> bytes:
     """:func:`_load_one` for a batch of files in a worker process, pickled by the worker as one
-    pickle, with a digest of each text in place of the text: the pool's thread then only moves bytes, this process's main thread builds the
-    objects in its own malloc arena (built by the pool's thread, they took a third more memory
-    at 5,000 files), and the names, kinds and paths the files repeat are in it once
-    (:func:`egresslint.model.pickle_by_fields`)."""
+    pickle, with a digest of each text in place of the text: the pool's thread then only moves
+    bytes, this process's main thread builds the objects in its own malloc arena (built by the
+    pool's thread, they took a third more memory at 5,000 files), and the names, kinds and paths
+    the files repeat are in it once (:func:`egresslint.model.pickle_by_fields`)."""
     out = []
     for cand in cands:
-        text, result, notes, _key = _load_one(cand, max_size)
+        text, result, notes = _load_one(cand, max_size)
         # the text stays here: this process has it already (the cache read it) or reads it
         # only if a finding is shown from it; the digest tells whether it was the same text
         out.append((None if text is None else _digest(text), result, notes))
@@ -382,7 +383,7 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
             pass
     for i in todo:
         if slots[i] is None:
-            slots[i] = _load_one(candidates[i], config.max_file_size)[:3]
+            slots[i] = _load_one(candidates[i], config.max_file_size)
             done += 1
             if progress is not None:
                 progress(done, len(candidates))
@@ -404,9 +405,9 @@ def load_all(candidates: list[Candidate], config: Config, cache: Cache | None, n
             continue
         if text is None:
             continue
-        if loaded is not None and loaded.source is not None and (
-                loaded.source.text == text or (i in digested and _digest(loaded.source.text) == text)):
-            sources[cand.display] = loaded.source.text  # one copy of the text, not the worker's as well
+        keyed = loaded.source.text if loaded is not None and loaded.source is not None else None
+        if keyed is not None and (_digest(keyed) if i in digested else keyed) == text:
+            sources[cand.display] = keyed  # one copy of the text, not the worker's as well
         else:
             if loaded is not None:  # changed between keying and parsing: its result is not the key's
                 key = None

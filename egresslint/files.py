@@ -15,7 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from egresslint.frontends import FileKind, SourceFile
 from egresslint.report import Notification
@@ -252,18 +252,27 @@ def _walk(top: Path, root: Path, notes: list[Notification], patterns: tuple[str,
                     yield Candidate(full, display, kind[0], kind[1])
 
 
-def stamp(path: Path) -> tuple[int, int, int, int, int] | None:
+class Stamp(NamedTuple):
     """What the stat index (:func:`egresslint.engine.prepare`) compares to tell that a file is
-    unchanged without reading it, as git's index does: size, modification and change times,
-    inode and device (the change time cannot be set back, so no edit keeps it). None for what
-    is not a regular file (read() refuses those)."""
+    unchanged without reading it, as git's index does (the change time cannot be set back, so
+    no edit keeps it)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+
+def stamp(path: Path) -> Stamp | None:
+    """The file's :class:`Stamp`; None for what is not a regular file (read() refuses those)."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return Stamp(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 class Sources(Mapping[str, str]):

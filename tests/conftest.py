@@ -21,6 +21,20 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
 
 
+def assert_literals_only(module_file: str) -> None:
+    """A generated module is a docstring and ``NAME = literal`` assignments: reading it runs no
+    code (unlike a pickle), so a modified copy cannot execute anything."""
+    import ast
+
+    tree = ast.parse(Path(module_file).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Expr):
+            assert isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            continue
+        assert isinstance(node, ast.Assign), ast.dump(node)[:200]
+        ast.literal_eval(node.value)
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, skipping the test where it is absent (a user's clone)."""
     path = SHARED.joinpath(*parts)
